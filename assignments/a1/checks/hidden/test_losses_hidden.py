@@ -1,0 +1,94 @@
+"""Hidden checks of mse, softmax and cross_entropy against the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+
+def f32(a: np.ndarray) -> torch.Tensor:
+    return torch.tensor(a, dtype=torch.float32)
+
+
+def untouched(expect, call, sent, after):
+    for name, before, now in zip(("first", "second"), sent, after):
+        changed = not (hasattr(now, "values") and np.array_equal(now.values, before.numpy()))
+        expect.that(not changed, f"{call} modified its {name} argument in place; compute into a "
+                    "new tensor instead")
+
+
+@pytest.mark.rubric("mse-random")
+def test_mse_random(student, expect, reference, rng):
+    for n in (1, 7, 50):
+        y_hat, y = f32(rng.normal(0, 5, n)), f32(rng.normal(0, 5, n))
+        expect.scalar(student.mse(y_hat, y), float(reference.mse(y_hat.double(), y.double())),
+                      expect.sig(y_hat=y_hat, y=y), n=n)
+
+
+@pytest.mark.rubric("mse-inputs-untouched")
+def test_mse_inputs_untouched(student, expect, reference, rng):
+    # The value is checked too: a stub that returns anything must not earn this point.
+    y_hat, y = f32(rng.normal(0, 1, 9)), f32(rng.normal(0, 1, 9))
+    call = expect.sig(y_hat=y_hat, y=y)
+    got, after = student.call_returning_args("mse", y_hat, y)
+    untouched(expect, call, (y_hat, y), after)
+    expect.scalar(got, float(reference.mse(y_hat.double(), y.double())), call, n=9)
+
+
+@pytest.mark.rubric("softmax-batch")
+def test_softmax_batch(student, expect, reference, rng):
+    z = f32(rng.normal(0, 3, (6, 4)))
+    call = expect.sig(z=z)
+    got = student.softmax(z)
+    wrong_axis = torch.softmax(z.double(), 0)
+    if hasattr(got, "values") and got.shape == (6, 4) and np.allclose(got.values, wrong_axis,
+                                                                        atol=1e-5):
+        expect.fail(f"{call} normalises each column (dim 0); softmax must normalise over the "
+                    "last dimension, one row per example")
+    expect.close(got, reference.softmax(z.double()), call)
+
+
+@pytest.mark.rubric("softmax-random")
+def test_softmax_random(student, expect, reference, rng):
+    for shape in ((1,), (5,), (3, 7), (10, 2)):
+        z = f32(rng.normal(0, 4, shape))
+        call = expect.sig(z=z)
+        got, after = student.call_returning_args("softmax", z)
+        expect.close(got, reference.softmax(z.double()), call)
+        untouched(expect, call, (z,), after)
+
+
+def one_hot(rng: np.random.Generator, n: int, c: int) -> torch.Tensor:
+    return torch.nn.functional.one_hot(torch.tensor(rng.integers(0, c, n)), c).float()
+
+
+@pytest.mark.rubric("ce-batch")
+def test_cross_entropy_batch(student, expect, reference, rng):
+    for n, c in ((4, 3), (12, 5)):
+        p_hat = torch.softmax(f32(rng.normal(0, 2, (n, c))), -1)
+        y = one_hot(rng, n, c)
+        expect.scalar(student.cross_entropy(p_hat, y),
+                      float(reference.cross_entropy(p_hat.double(), y.double())),
+                      expect.sig(p_hat=p_hat, y=y), n=n)
+
+
+@pytest.mark.rubric("ce-zero-probability")
+def test_cross_entropy_zero_probability(student, expect):
+    cases = ((torch.tensor([0.0, 1.0, 0.0]), torch.tensor([0.0, 1.0, 0.0]), 0.0),
+             (torch.tensor([0.7, 0.3, 0.0]), torch.tensor([1.0, 0.0, 0.0]), -np.log(0.7)),
+             (torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.2, 0.8]]),
+              torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]),
+              -(np.log(0.5) + np.log(0.8)) / 2))
+    for p_hat, y, value in cases:
+        expect.scalar(student.cross_entropy(p_hat, y), float(value), expect.sig(p_hat=p_hat, y=y))
+
+
+@pytest.mark.rubric("ce-distribution")
+def test_cross_entropy_distribution(student, expect, reference, rng):
+    for shape in ((4,), (6, 4)):
+        p_hat = torch.softmax(f32(rng.normal(0, 2, shape)), -1)
+        y = torch.softmax(f32(rng.normal(0, 1, shape)), -1)
+        expect.scalar(student.cross_entropy(p_hat, y),
+                      float(reference.cross_entropy(p_hat.double(), y.double())),
+                      expect.sig(p_hat=p_hat, y=y))

@@ -1,0 +1,100 @@
+"""Hidden checks of build_vocab, bag_of_words, LogisticRegression and train_classifier."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.mark.rubric("vocab-corpus")
+def test_build_vocab_corpus(student, expect, reference, corpus):
+    sentences = corpus.train_sentences
+    want = reference.build_vocab(sentences)
+    call = f"build_vocab({len(sentences)} corpus sentences)"
+    got = student.build_vocab(sentences)
+    if not isinstance(got, dict):
+        expect.fail(f"{call} returned a {type(got).__name__}; expected a dict word -> index")
+    missing, extra = set(want) - set(got), set(got) - set(want)
+    expect.that(not missing and not extra,
+                f"{call}: {len(missing)} corpus token(s) missing (e.g. {sorted(missing)[:3]}), "
+                f"{len(extra)} unexpected key(s) (e.g. {sorted(map(str, extra))[:3]}); tokenize "
+                "with re.findall(r\"[a-z0-9']+\", sentence.lower())",
+                f"{call}: {len(missing)} token(s) missing, {len(extra)} unexpected key(s)")
+    indices = sorted(v for v in got.values() if type(v) is int)
+    expect.that(indices == list(range(len(want))),
+                f"{call}: the indices are not the ints 0..{len(want) - 1}, each used once")
+
+
+@pytest.mark.rubric("bow-unknown")
+def test_bag_of_words_unknown(student, expect):
+    vocab = {"good": 0, "bad": 1, "not": 2}
+    sentence = "Not good, not bad: simply unremarkable and forgettable."
+    expect.close(student.bag_of_words(sentence, vocab), [1.0, 1.0, 2.0],
+                 expect.sig(sentence=sentence, vocab=vocab))
+
+
+@pytest.mark.rubric("bow-corpus")
+def test_bag_of_words_corpus(student, expect, reference, corpus):
+    vocab = reference.build_vocab(corpus.train_sentences)
+    for sentence in corpus.test_sentences[:12]:
+        want = reference.bag_of_words(sentence, vocab)
+        expect.close(student.bag_of_words(sentence, vocab), want,
+                     f"bag_of_words(a corpus sentence, vocab of {len(vocab)} words)")
+
+
+@pytest.mark.rubric("logreg-classes")
+def test_logistic_regression_classes(student, expect):
+    for v, c in ((9, 3), (4, 5)):
+        call = f"LogisticRegression({v}, n_classes={c})"
+        model = expect.module(student.LogisticRegression(v, n_classes=c), call)
+        expect.array(student.method(model, "__call__", torch.rand(6, v)), f"{call}(x (6, {v}))",
+                     shape=(6, c))
+
+
+@pytest.mark.rubric("logreg-affine")
+def test_logistic_regression_affine(student, expect, rng):
+    v = 8
+    model = expect.module(student.LogisticRegression(v), f"LogisticRegression({v})")
+    a = torch.tensor(rng.poisson(1.0, (5, v)), dtype=torch.float32)
+    b = torch.tensor(rng.poisson(1.0, (5, v)), dtype=torch.float32)
+    zero = torch.zeros(5, v)
+    outs = [expect.array(student.method(model, "__call__", x), f"LogisticRegression({v})(x)",
+                         shape=(5, 2)) for x in (a, b, a + b, zero)]
+    f_a, f_b, f_ab, f_0 = outs
+    if np.allclose(f_a.sum(1), 1.0, atol=1e-4) and np.allclose(f_b.sum(1), 1.0, atol=1e-4):
+        expect.fail(f"LogisticRegression({v}).forward returns rows that sum to 1: probabilities. "
+                    "Return the logits (the linear layer's output); cross-entropy applies the "
+                    "softmax itself")
+    expect.that(np.allclose(f_a + f_b - f_0, f_ab, atol=1e-4),
+                f"LogisticRegression({v}).forward is not an affine map of its input "
+                "(f(a) + f(b) - f(0) != f(a + b)): it should return the logits W x + b, with no "
+                "non-linearity")
+
+
+def held_out_accuracy(student, expect, model, x_test, labels) -> float:
+    logits = expect.array(student.method(model, "__call__", x_test),
+                          f"the trained model on x_test {tuple(x_test.shape)}",
+                          shape=(len(labels), 2))
+    return float((logits.argmax(1) == np.asarray(labels)).mean())
+
+
+@pytest.mark.rubric("train-vs-reference")
+def test_train_classifier_vs_reference(student, expect, reference, corpus, memo):
+    vocab = reference.build_vocab(corpus.train_sentences)
+    x_test = reference.bag_of_words_matrix(corpus.test_sentences, vocab)
+    args = (corpus.train_sentences, corpus.train_labels, vocab)
+
+    def reference_accuracy() -> float:
+        ref = reference.train_classifier(*args, epochs=20, lr=0.1, seed=1)
+        with torch.no_grad():
+            return float((ref(x_test).argmax(1).numpy() == np.asarray(corpus.test_labels)).mean())
+
+    want = memo(("train-vs-reference", len(vocab)), reference_accuracy)
+    call = "train_classifier(corpus, epochs=20, lr=0.1, seed=1)"
+    model = expect.module(student.train_classifier(*args, epochs=20, lr=0.1, seed=1), call)
+    got = held_out_accuracy(student, expect, model, x_test, corpus.test_labels)
+    margin = float(expect.setting("accuracy_margin"))
+    expect.that(got >= want - margin,
+                f"{call}: held-out accuracy {got:.1%}; the reference reaches {want:.1%} and the "
+                f"check allows {margin:.0%} less")

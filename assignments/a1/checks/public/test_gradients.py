@@ -1,0 +1,78 @@
+"""Public checks of mse_gradients, sgd_step, fit_line and softmax_regression_gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+
+@pytest.mark.rubric("mseg-lecture")
+def test_mse_gradients_lecture(student, expect):
+    x, y = torch.tensor([60.0]), torch.tensor([63.0])
+    got = student.mse_gradients(0.2, 12.0, x, y)
+    expect.numbers(got, (-4680.0, -78.0), expect.sig(m=0.2, c=12.0, x=x, y=y),
+                   ("dL/dm", "dL/dc"))
+
+
+@pytest.mark.rubric("sgd-lecture")
+def test_sgd_step_lecture(student, expect):
+    got = student.sgd_step(0.2, 12.0, 60.0, 63.0, 1e-4)
+    expect.numbers(got, (0.668, 12.0078), expect.sig(m=0.2, c=12.0, x_i=60.0, y_i=63.0,
+                                                     lr=1e-4), ("new_m", "new_c"))
+
+
+def line_data() -> tuple[torch.Tensor, torch.Tensor]:
+    x = torch.linspace(-2.0, 2.0, 40)
+    wiggle = 0.3 * torch.sin(7.0 * x)
+    return x, 3.0 * x - 1.0 + wiggle
+
+
+def mse_of(m: float, c: float, x: torch.Tensor, y: torch.Tensor) -> float:
+    return float(((m * x.double() + c - y.double()) ** 2).mean())
+
+
+@pytest.mark.rubric("fit-converges")
+def test_fit_line_converges(student, expect):
+    x, y = line_data()
+    epochs = 60
+    call = expect.sig(x=x, y=y, lr=0.01, epochs=epochs)
+    m, c, losses = expect.sequence(student.fit_line(x, y, 0.01, epochs), call, 3)
+    m, c = expect.number(m, f"{call} -> m"), expect.number(c, f"{call} -> c")
+    items = expect.sequence(losses, f"{call} -> losses", epochs)
+    losses = [expect.number(v, f"{call} -> losses[{i}]") for i, v in enumerate(items)]
+    final = mse_of(m, c, x, y)
+    best_m, best_c = np.polyfit(x.double().numpy(), y.double().numpy(), 1)
+    best = mse_of(float(best_m), float(best_c), x, y)
+    margin = float(expect.setting("loss_margin"))
+    expect.that(final <= best * (1 + margin) + 1e-4,
+                f"{call} ended at m={m:.4g}, c={c:.4g} with loss {final:.4g}; the least-squares "
+                f"line (m={best_m:.4g}, c={best_c:.4g}) has loss {best:.4g}, and the check allows "
+                f"{margin:.0%} more")
+    expect.that(abs(losses[-1] - final) <= 1e-3 * max(final, 1.0),
+                f"{call}: losses[-1] = {losses[-1]:.6g}, but the MSE of the returned line over the "
+                f"whole data is {final:.6g}; losses should hold that MSE after each epoch")
+
+
+@pytest.mark.rubric("srg-shapes")
+def test_softmax_regression_gradient_shapes(student, expect):
+    W = torch.tensor([[0.1, -0.2, 0.3, 0.0], [0.0, 0.5, -0.5, 0.2], [0.3, 0.3, 0.1, -0.1]])
+    b, x, y = torch.tensor([0.0, 0.1, -0.1]), torch.tensor([1.0, 0.0, 2.0, 1.0]), torch.tensor(
+        [0.0, 1.0, 0.0])
+    call = expect.sig(W=W, b=b, x=x, y=y)
+    dW, db = expect.sequence(student.softmax_regression_gradients(W, b, x, y), call, 2)
+    expect.array(dW, f"{call} -> dW", shape=(3, 4))
+    expect.array(db, f"{call} -> db", shape=(3,))
+
+
+@pytest.mark.rubric("srg-autograd")
+def test_softmax_regression_gradients_autograd(student, expect):
+    W = torch.tensor([[0.2, -0.1, 0.4], [-0.3, 0.2, 0.1]])
+    b, x, y = torch.tensor([0.05, -0.05]), torch.tensor([2.0, 1.0, 0.0]), torch.tensor([1.0, 0.0])
+    Wg, bg = W.double().requires_grad_(), b.double().requires_grad_()
+    loss = torch.nn.functional.cross_entropy((Wg @ x.double() + bg)[None], y.double()[None])
+    loss.backward()
+    call = expect.sig(W=W, b=b, x=x, y=y)
+    dW, db = expect.sequence(student.softmax_regression_gradients(W, b, x, y), call, 2)
+    expect.close(dW, Wg.grad, f"{call} -> dW")
+    expect.close(db, bg.grad, f"{call} -> db")

@@ -1,0 +1,277 @@
+"""The untrusted side: a warm zygote process and the workers it forks.
+
+Started by the trusted process as ``python -I -B _worker.py zygote FD`` with an allow-listed
+environment. The zygote imports numpy and torch (nothing secret: no check, reference or other
+submission is ever loaded here) and then forks one worker per request. A worker imports one
+submission by path from its scratch directory and answers requests (import, call, method,
+bye) with plain-data frames (see ``protocol.py``, loaded by path: this file must not import
+the grader package, which need not be importable here).
+
+Everything in a worker is under the submission's control once it is imported; nothing the
+worker says is trusted: the trusted side checks every value it gets back.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import socket
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+MAX_NAMES = 500
+
+
+def _load_protocol() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "_grader_protocol", Path(__file__).with_name("protocol.py")
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+
+
+# ---------------------------------------------------------------- zygote
+
+
+def zygote(ctl_fd: int) -> None:
+    """Warm up, then fork a worker for each request on the control socket."""
+    _die_with_parent()
+    import numpy  # noqa: F401
+    import torch
+
+    torch.set_num_threads(1)
+    torch.zeros(2).add_(1)
+    protocol = _load_protocol()
+    ctl = socket.socket(fileno=ctl_fd)
+    ctl.send(json.dumps({"ready": True, "torch": torch.__version__}).encode())
+    while True:
+        data, fds, _flags, _addr = socket.recv_fds(ctl, 65536, 4)
+        if not data:
+            return
+        request = json.loads(data)
+        if request["op"] == "fork":
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                _become_worker(ctl, fds, request, protocol)
+            for fd in fds:
+                os.close(fd)
+            ctl.send(json.dumps({"pid": pid}).encode())
+        elif request["op"] == "wait":
+            _pid, status = os.waitpid(int(request["pid"]), 0)
+            ctl.send(json.dumps({"status": status}).encode())
+
+
+def _become_worker(
+    ctl: socket.socket, fds: list[int], request: dict[str, Any], protocol: Any
+) -> None:
+    chan_fd, out_fd, err_fd = fds
+    try:
+        ctl.close()
+        os.setsid()
+        _die_with_parent()
+        os.dup2(out_fd, 1)
+        os.dup2(err_fd, 2)
+        os.close(out_fd)
+        os.close(err_fd)
+        scratch = request["scratch"]
+        os.chdir(scratch)
+        os.environ["HOME"] = scratch
+        os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
+        os.makedirs(os.environ["TMPDIR"], exist_ok=True)
+        # After site-packages, so a submission's numpy.py cannot shadow the real numpy.
+        sys.path.append(scratch)
+        _apply_limits(request["limits"])
+        Worker(chan_fd, protocol).serve()
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(0)
+
+
+def _apply_limits(limits: dict[str, int]) -> None:
+    import resource
+
+    for name, value in limits.items():
+        which = getattr(resource, name)
+        _soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+
+# ---------------------------------------------------------------- worker
+
+
+class Worker:
+    """Serves requests for one submission until told ``bye`` or killed."""
+
+    def __init__(self, chan_fd: int, protocol: Any) -> None:
+        import torch
+
+        self.fd = chan_fd
+        self.p = protocol
+        self.torch = torch
+        self.module: Any = None
+        self.path = ""
+        self.handles: dict[int, Any] = {}
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request = self.p.read_frame(self.fd)
+            except EOFError:
+                return
+            op = request.get("op")
+            if op == "bye":
+                return
+            handler = {"import": self.do_import, "call": self.do_call, "method": self.do_method}
+            response = handler[op](request)
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
+            self.send(response)
+
+    def send(self, response: dict[str, Any]) -> None:
+        try:
+            self.p.write_frame(self.fd, response)
+        except Exception as exc:
+            self.p.write_frame(self.fd, {"ok": False, "error": {
+                "kind": "invalid", "type": type(exc).__name__, "message": str(exc)[:300]}})
+
+    def do_import(self, request: dict[str, Any]) -> dict[str, Any]:
+        self.path = os.path.abspath(request["path"])
+        spec = importlib.util.spec_from_file_location(request["module"], self.path)
+        if spec is None or spec.loader is None:
+            return {"ok": False, "error": {"kind": "exception", "type": "ImportError",
+                                           "message": "not a Python file", "frames": []}}
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[request["module"]] = module
+        self.reset_state()
+        try:
+            spec.loader.exec_module(module)
+        except BaseException as exc:
+            return {"ok": False, "error": self.describe(exc)}
+        self.module = module
+        names = sorted(n for n in vars(module) if isinstance(n, str) and not n.startswith("_"))
+        return {"ok": True, "names": [n[:100] for n in names[:MAX_NAMES]]}
+
+    def do_call(self, request: dict[str, Any]) -> dict[str, Any]:
+        name = request["name"]
+        target = vars(self.module).get(name) if self.module is not None else None
+        if target is None:
+            return {"ok": False, "error": {"kind": "missing", "type": "", "message": name}}
+        if not callable(target):
+            return {"ok": False, "error": {"kind": "not_callable", "type": type(target).__name__,
+                                           "message": name}}
+        return self.invoke(target, request)
+
+    def do_method(self, request: dict[str, Any]) -> dict[str, Any]:
+        obj = self.handles.get(request["handle"])
+        if obj is None:
+            return {"ok": False, "error": {"kind": "invalid", "type": "",
+                                           "message": "unknown handle"}}
+        name = request["name"]
+        target = obj if name == "__call__" else getattr(obj, name, None)
+        if target is None or not callable(target):
+            return {"ok": False, "error": {"kind": "missing", "type": type(obj).__name__,
+                                           "message": name}}
+        return self.invoke(target, request)
+
+    def invoke(self, target: Any, request: dict[str, Any]) -> dict[str, Any]:
+        args = [self.to_native(a) for a in self.p.decode(request.get("args", []))]
+        kwargs = {k: self.to_native(v) for k, v in self.p.decode(request.get("kwargs", {})).items()}
+        self.reset_state()
+        try:
+            result = target(*args, **kwargs)
+        except BaseException as exc:
+            return {"ok": False, "error": self.describe(exc)}
+        try:
+            response = {"ok": True, "value": self.p.encode(result, self.handles)}
+            if request.get("return_args"):
+                response["args"] = [self.p.encode(a, self.handles) for a in args]
+                response["kwargs"] = self.p.encode(kwargs, self.handles)
+        except BaseException as exc:
+            return {"ok": False, "error": {"kind": "invalid", "type": type(exc).__name__,
+                                           "message": _safe_str(exc)}}
+        return response
+
+    def reset_state(self) -> None:
+        """Same global state before every call, so results do not depend on call order."""
+        import random
+
+        import numpy
+
+        torch = self.torch
+        torch.set_grad_enabled(True)
+        torch.set_default_dtype(torch.float32)
+        torch.manual_seed(0)
+        numpy.random.seed(0)
+        random.seed(0)
+
+    def to_native(self, value: Any) -> Any:
+        p = self.p
+        if isinstance(value, p.Array):
+            arr = value.values.copy()
+            return self.torch.from_numpy(arr) if value.kind == "tensor" else arr
+        if isinstance(value, p.Handle):
+            return self.handles[value.id]
+        if isinstance(value, list):
+            return [self.to_native(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self.to_native(v) for v in value)
+        if isinstance(value, dict):
+            return {k: self.to_native(v) for k, v in value.items()}
+        return value
+
+    def describe(self, exc: BaseException) -> dict[str, Any]:
+        """An exception as plain data, with only the submission's own frames."""
+        if isinstance(exc, SystemExit):
+            return {"kind": "exit", "type": "SystemExit", "message": _safe_str(exc.code),
+                    "frames": self.frames(exc)}
+        info: dict[str, Any] = {"kind": "exception", "type": type(exc).__name__[:100],
+                                "message": _safe_str(exc), "frames": self.frames(exc)}
+        if isinstance(exc, SyntaxError):
+            info["lineno"] = exc.lineno
+        return info
+
+    def frames(self, exc: BaseException) -> list[str]:
+        root = os.path.dirname(self.path)
+        lines = []
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if frame.filename.startswith(root):
+                where = os.path.relpath(frame.filename, root)
+                code = (frame.line or "").strip()[:200]
+                lines.append(f"{where}, line {frame.lineno}, in {frame.name}: {code}")
+        return lines[-20:]
+
+
+def _safe_str(obj: Any) -> str:
+    try:
+        return str(obj)[:2000]
+    except BaseException:
+        return "<unprintable>"
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "zygote":
+        zygote(int(sys.argv[2]))
+    else:
+        sys.exit("usage: _worker.py zygote FD")

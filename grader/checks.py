@@ -1,0 +1,228 @@
+"""Comparison helpers for checks: the ``expect`` fixture.
+
+Every comparison runs here, in the trusted process, on values rebuilt from plain data. The
+order is always: type, shape, dtype kind, finiteness, then values within
+``|got - expected| <= atol + rtol * |expected|`` (the test ``torch.testing.assert_close``
+applies). NaN, infinities, broadcasting, empty arrays and objects claiming equality therefore
+never pass. A failure says which function, on what input, expected vs got, the tolerance and,
+where :mod:`grader.diagnose` can tell, the likely mistake. Hidden checks never show inputs or
+expected values, only shapes and error magnitudes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+from grader.assignment import Assignment, CheckSpec
+from grader.diagnose import diagnose
+from grader.protocol import Array, Opaque
+from grader.student import RemoteObject
+
+SCALAR_KINDS = ("tensor", "ndarray", "npscalar")
+
+
+class CheckFailure(AssertionError):
+    """A check's verdict: the student's value is wrong, with a message for each visibility."""
+
+    def __init__(self, message: str, hidden_message: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hidden_message = hidden_message or message
+
+    def message_for(self, visible: bool) -> str:
+        return self.message if visible else self.hidden_message
+
+
+def describe(value: Any) -> str:
+    """A short, safe description of a decoded value's type."""
+    if isinstance(value, Array):
+        return value.describe()
+    if isinstance(value, Opaque):
+        return f"an object of type {value.type_name}"
+    if isinstance(value, RemoteObject):
+        return f"an object of type {value.handle.type_name}"
+    if value is None:
+        return "None"
+    return f"a {type(value).__name__}"
+
+
+def fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def show(values: np.ndarray[Any, Any], limit: int = 8) -> str:
+    flat = np.asarray(values, dtype=np.float64).ravel()
+    text = ", ".join(fmt(v) for v in flat[:limit])
+    if flat.size > limit:
+        text += ", ..."
+    return f"[{text}]" if np.ndim(values) else fmt(float(flat[0]))
+
+
+def signature(function: str, visible: bool, **args: Any) -> str:
+    """``mse(y_hat (5,), y (5,))``; small public inputs show their values too."""
+    parts = []
+    for name, value in args.items():
+        arr = _as_numeric(value)
+        if arr is None:
+            parts.append(f"{name}={value!r}" if visible and len(repr(value)) < 60 else name)
+        elif arr.ndim == 0:
+            parts.append(f"{name}={fmt(float(arr))}" if visible else name)
+        elif visible and arr.size <= 6:
+            parts.append(f"{name}={show(arr)}")
+        else:
+            parts.append(f"{name} {tuple(arr.shape)}")
+    return f"{function}({', '.join(parts)})"
+
+
+def _as_numeric(value: Any) -> np.ndarray[Any, Any] | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return np.asarray(float(value))
+    if hasattr(value, "detach"):
+        return np.asarray(value.detach().cpu().numpy(), dtype=np.float64)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return value.astype(np.float64)
+    return None
+
+
+class Expect:
+    """Assertions bound to one check: its function, tolerances and visibility."""
+
+    def __init__(self, spec: CheckSpec, assignment: Assignment) -> None:
+        self.spec = spec
+        self.function = spec.function
+        self.visible = spec.public
+        self.assignment = assignment
+
+    def setting(self, key: str) -> Any:
+        return self.assignment.setting(self.function, key)
+
+    def sig(self, **args: Any) -> str:
+        return signature(self.function, self.visible, **args)
+
+    def fail(self, message: str, hidden_message: str | None = None) -> NoReturn:
+        raise CheckFailure(message, hidden_message)
+
+    def that(self, condition: bool, message: str, hidden_message: str | None = None) -> None:
+        if not condition:
+            self.fail(message, hidden_message)
+
+    # ---------------------------------------------------------------- shapes and types
+
+    def array(self, got: Any, call: str, shape: Sequence[int] | None = None,
+              kinds: Sequence[str] = ("tensor",), floating: bool = True) -> np.ndarray[Any, Any]:
+        """Check type, shape, dtype kind and finiteness; return the values as float64."""
+        if not isinstance(got, Array) or got.kind not in kinds:
+            want = " or ".join(_KIND_NAMES[k] for k in kinds)
+            self.fail(f"{call} returned {describe(got)}; expected {want}")
+        if shape is not None and got.shape != tuple(shape):
+            self.fail(f"{call} returned shape {got.shape}; expected shape {tuple(shape)}"
+                      f"{_transposed_hint(got.shape, tuple(shape))}")
+        if floating and got.values.dtype.kind != "f":
+            self.fail(f"{call} returned dtype {got.dtype}; expected a floating-point dtype "
+                      "(float32)")
+        values = got.values.astype(np.float64)
+        if not np.isfinite(values).all():
+            bad = int((~np.isfinite(values)).sum())
+            self.fail(f"{call} returned {bad} non-finite value(s) (nan or inf) of {values.size}"
+                      f"{self._nonfinite_hint()}")
+        return values
+
+    def number(self, got: Any, call: str) -> float:
+        """A Python number, a 0-d tensor or array, or a NumPy scalar, finite."""
+        if isinstance(got, bool) or not isinstance(got, (int, float, Array)):
+            self.fail(f"{call} returned {describe(got)}; expected a number (a float or a 0-d "
+                      "tensor)")
+        if isinstance(got, Array):
+            return float(self.array(got, call, shape=(), kinds=SCALAR_KINDS, floating=False))
+        value = float(got)
+        if not np.isfinite(value):
+            self.fail(f"{call} returned {value}{self._nonfinite_hint()}")
+        return value
+
+    def sequence(self, got: Any, call: str, length: int) -> Sequence[Any]:
+        """A tuple or list of ``length`` items."""
+        if not isinstance(got, (tuple, list)) or len(got) != length:
+            n = f" of {len(got)} items" if isinstance(got, (tuple, list)) else ""
+            self.fail(f"{call} returned {describe(got)}{n}; expected a tuple of {length} items")
+        return got
+
+    def module(self, got: Any, call: str) -> RemoteObject:
+        """A torch.nn.Module instance (it stays in the worker)."""
+        if not isinstance(got, RemoteObject) or not got.handle.is_module:
+            self.fail(f"{call} returned {describe(got)}; expected a torch.nn.Module")
+        return got
+
+    def _nonfinite_hint(self) -> str:
+        hint = self.assignment.functions.get(self.function, {}).get("nonfinite_hint")
+        return f". Likely mistake: {hint}" if hint else ""
+
+    # ---------------------------------------------------------------- values
+
+    def close(self, got: Any, expected: Any, call: str, *, shape: Sequence[int] | None = None,
+              kinds: Sequence[str] = ("tensor",), n: int | None = None,
+              rtol: float | None = None, atol: float | None = None) -> None:
+        """An array/tensor result equal to ``expected`` within the function's tolerance."""
+        exp = np.asarray(expected, dtype=np.float64)
+        vals = self.array(got, call, shape=exp.shape if shape is None else shape, kinds=kinds)
+        self._compare(vals, exp, call, n, rtol, atol)
+
+    def scalar(self, got: Any, expected: float, call: str, *, n: int | None = None,
+               rtol: float | None = None, atol: float | None = None) -> None:
+        """A number result equal to ``expected`` within the function's tolerance."""
+        value = self.number(got, call)
+        self._compare(np.asarray(value), np.asarray(float(expected)), call, n, rtol, atol)
+
+    def numbers(self, got: Any, expected: Sequence[float], call: str, labels: Sequence[str],
+                *, n: int | None = None, rtol: float | None = None,
+                atol: float | None = None) -> None:
+        """A tuple of numbers, each checked (and named) in turn."""
+        items = self.sequence(got, call, len(expected))
+        values = [self.number(item, f"{call}[{i}] ({labels[i]})") for i, item in enumerate(items)]
+        for i, (value, exp) in enumerate(zip(values, expected, strict=True)):
+            self._compare(np.asarray(value), np.asarray(float(exp)),
+                          f"{call} -> {labels[i]}", n, rtol, atol)
+
+    def _compare(self, got: np.ndarray[Any, Any], exp: np.ndarray[Any, Any], call: str,
+                 n: int | None, rtol: float | None, atol: float | None) -> None:
+        rtol = float(self.setting("rtol") if rtol is None else rtol)
+        atol = float(self.setting("atol") if atol is None else atol)
+        diff = np.abs(got - exp)
+        allowed = atol + rtol * np.abs(exp)
+        bad = diff > allowed
+        if not bad.any():
+            return
+        worst = np.unravel_index(int(np.argmax(diff - allowed)), diff.shape) if diff.ndim else ()
+        tol = f"(rtol {rtol:g}, atol {atol:g})"
+        hint = diagnose(got, exp, n=n)
+        hint_text = f" Likely mistake: {hint}." if hint else ""
+        if got.ndim == 0:
+            public = (f"{call} returned {fmt(float(got))}, expected {fmt(float(exp))}: "
+                      f"|diff| {fmt(float(diff))} > atol + rtol·|expected| = "
+                      f"{fmt(float(allowed))} {tol}.{hint_text}")
+        else:
+            at = list(worst)
+            public = (f"{call}: {int(bad.sum())} of {bad.size} values differ from the expected "
+                      f"ones; largest |diff| {fmt(float(diff[worst]))} at {at} (got "
+                      f"{fmt(float(got[worst]))}, expected {fmt(float(exp[worst]))}) exceeds "
+                      f"atol + rtol·|expected| {tol}.\n  got:      {show(got)}\n  expected: "
+                      f"{show(exp)}.{hint_text}")
+        hidden = (f"{call}: {int(bad.sum())} of {bad.size} value(s) outside the tolerance "
+                  f"{tol}; largest |diff| {fmt(float(diff.max()))}, largest relative error "
+                  f"{fmt(float((diff / np.maximum(np.abs(exp), 1e-12)).max()))}.{hint_text}")
+        self.fail(public, hidden)
+
+
+_KIND_NAMES: Mapping[str, str] = {
+    "tensor": "a torch.Tensor",
+    "ndarray": "a NumPy array",
+    "npscalar": "a NumPy scalar",
+}
+
+
+def _transposed_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+    if len(got) == 2 and got == want[::-1] and got != want:
+        return ". Likely mistake: the result is transposed (check the order of the outer product)"
+    return ""

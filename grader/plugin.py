@@ -1,0 +1,185 @@
+"""The pytest plugin that runs an assignment's checks against one submission.
+
+Like pytest's own ``junitxml`` plugin, a :class:`GradingPlugin` object is registered for one
+session, provides the fixtures checks use (``student``, ``reference``, ``expect``, ``rng``,
+``assignment``) and collects each check's outcome from its reports, never from terminal output.
+Checks mark themselves with ``@pytest.mark.rubric("id")``; the rubric supplies points and
+visibility. A test naming an unknown id, a test without a rubric mark and a rubric check with no
+test are configuration errors, reported with the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+import pytest
+
+from grader.assignment import Assignment, CheckSpec
+from grader.checks import CheckFailure, Expect
+from grader.results import CheckResult
+from grader.student import Session, StudentFailure, StudentProxy
+
+INTERNAL = ("the grader could not run this check (an internal error, reported to the course "
+            "staff, who will regrade)")
+
+
+@dataclass
+class _Outcome:
+    passed: bool = True
+    message: str = ""
+    duration: float = 0.0
+
+
+class GradingPlugin:
+    """Fixtures and result collection for one submission's pytest session."""
+
+    def __init__(self, assignment: Assignment, session: Session, public_only: bool,
+                 memo: dict[Any, Any] | None = None) -> None:
+        self._assignment = assignment
+        self._memo = {} if memo is None else memo
+        self.session = session
+        self.public_only = public_only
+        self.proxy = StudentProxy(session)
+        self.specs: dict[str, CheckSpec] = {}
+        self.outcomes: dict[str, _Outcome] = {}
+        self.config_errors: list[str] = []
+        self.internal_errors: list[str] = []
+
+    # ---------------------------------------------------------------- fixtures
+
+    @pytest.fixture
+    def student(self) -> StudentProxy:
+        """The submission, callable by name: ``student.mse(y_hat, y)``."""
+        return self.proxy
+
+    @pytest.fixture
+    def assignment(self) -> Assignment:
+        """The assignment being graded (rubric settings, names, folder)."""
+        return self._assignment
+
+    @pytest.fixture
+    def reference(self) -> ModuleType:
+        """The assignment's ground truth (loaded in this trusted process only)."""
+        return self._assignment.load_reference()
+
+    @pytest.fixture
+    def memo(self) -> Callable[[Any, Callable[[], Any]], Any]:
+        """``memo(key, compute)``: a value computed once per batch (reference training, say).
+
+        Only for values that do not depend on the submission.
+        """
+
+        def get(key: Any, compute: Callable[[], Any]) -> Any:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
+
+        return get
+
+    @pytest.fixture
+    def expect(self, request: pytest.FixtureRequest) -> Expect:
+        """Assertions bound to the current check's function, tolerances and visibility."""
+        return Expect(self.specs[request.node.nodeid], self._assignment)
+
+    @pytest.fixture
+    def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
+        """A NumPy generator seeded by the assignment's seed and the check's id."""
+        spec = self.specs[request.node.nodeid]
+        digest = hashlib.sha256(spec.id.encode()).digest()
+        return np.random.default_rng([self._assignment.seed, int.from_bytes(digest[:4], "big")])
+
+    # ---------------------------------------------------------------- collection
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        seen: set[str] = set()
+        for item in items:
+            spec = self._spec_for(item)
+            if spec is not None:
+                self.specs[item.nodeid] = spec
+                seen.add(spec.id)
+        wanted = [c for c in self._assignment.checks if c.public or not self.public_only]
+        for check in wanted:
+            if check.id not in seen:
+                folder = "checks/public" if check.public else "checks/hidden"
+                self.config_errors.append(f"rubric check {check.id!r} has no test under "
+                                          f"{self._assignment.root / folder}")
+        if self.config_errors:
+            raise pytest.UsageError("\n".join(self.config_errors))
+
+    def _spec_for(self, item: pytest.Item) -> CheckSpec | None:
+        path, lineno, _ = item.location
+        where = f"{self._assignment.root / 'checks' / path}:{(lineno or 0) + 1}"
+        marks = list(item.iter_markers("rubric"))
+        if len(marks) != 1 or len(marks[0].args) != 1:
+            self.config_errors.append(f"{where}: {item.name} needs exactly one "
+                                      "@pytest.mark.rubric(\"check-id\")")
+            return None
+        check_id = marks[0].args[0]
+        try:
+            spec = self._assignment.check(check_id)
+        except KeyError:
+            self.config_errors.append(f"{where}: {item.name} names rubric id {check_id!r}, "
+                                      "which rubric.toml does not declare")
+            return None
+        in_public = Path(str(item.path)).parent.name == "public"
+        if spec.public != in_public:
+            self.config_errors.append(f"{where}: check {check_id!r} is {spec.visibility} in "
+                                      f"rubric.toml but its test is in checks/"
+                                      f"{'public' if in_public else 'hidden'}")
+        return spec
+
+    # ---------------------------------------------------------------- running
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        self.session.check_id = self.specs[item.nodeid].id
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Iterator[None]:
+        report = yield
+        outcome = self.outcomes.setdefault(item.nodeid, _Outcome())
+        outcome.duration += call.duration
+        if call.excinfo is not None and outcome.passed:
+            outcome.passed = False
+            outcome.message = self._message(item, call.excinfo)
+        return report
+
+    def _message(self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
+        spec = self.specs[item.nodeid]
+        exc = excinfo.value
+        if isinstance(exc, (CheckFailure, StudentFailure)):
+            return exc.message_for(spec.public)
+        if isinstance(exc, pytest.skip.Exception):
+            self.internal_errors.append(f"{spec.id}: skipped: {exc}")
+            return INTERNAL
+        detail = "".join(traceback.format_exception(exc))
+        self.internal_errors.append(f"{spec.id}: {detail}")
+        return INTERNAL
+
+    def results(self) -> tuple[CheckResult, ...]:
+        """One result per rubric check that this session ran, in rubric order."""
+        by_id = {self.specs[nodeid].id: out for nodeid, out in self.outcomes.items()}
+        results = []
+        for spec in self._assignment.checks:
+            if self.public_only and not spec.public:
+                continue
+            out = by_id.get(spec.id)
+            if out is None:
+                out = _Outcome(False, INTERNAL)
+                self.internal_errors.append(f"{spec.id}: its test did not run")
+            passed = out.passed
+            results.append(CheckResult(
+                id=spec.id, name=spec.name, function=spec.function, tags=spec.tags,
+                visibility=spec.visibility, status="passed" if passed else "failed",
+                score=spec.points if passed else 0.0, max_score=spec.points,
+                output=out.message, duration=round(out.duration, 4),
+            ))
+        return tuple(results)

@@ -1,0 +1,155 @@
+"""Results: typed, frozen dataclasses, and the files derived from them.
+
+``result.json`` follows the contract (a superset of Gradescope's autograder results format);
+``grades.csv`` has one row per submission and one column per API name. Files are written
+atomically (a temporary file, then ``os.replace``), so a killed run leaves no torn file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+_CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check on one submission."""
+
+    id: str
+    """The rubric id of the check."""
+    name: str
+    """A readable name: the function and what was checked."""
+    function: str
+    """The API name whose points this check carries."""
+    tags: tuple[str, ...]
+    """Every API name the check exercises."""
+    visibility: str
+    status: str
+    """``passed`` or ``failed``."""
+    score: float
+    max_score: float
+    output: str
+    """The message for the student (hidden checks reveal no inputs or expected values)."""
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class OutputBlock:
+    """What the submission printed during one check (or its import)."""
+
+    check_id: str
+    label: str
+    visibility: str
+    stdout: str
+    stderr: str
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Everything known about one graded submission."""
+
+    submission_id: str
+    assignment: str
+    score: float
+    max_score: float
+    tests: tuple[CheckResult, ...]
+    output: str
+    """Text shown above the tests: why nothing could run, notes about the files."""
+    sha256: str
+    grader_version: str
+    isolation: tuple[str, ...]
+    """The isolation layers applied to the worker."""
+    execution_time: float
+    graded_at: str
+    mode: str
+    """``check`` (public checks only) or ``grade`` (all checks)."""
+    failure: str = ""
+    """Why the submission could not run at all ("" when it was imported)."""
+    timings: Mapping[str, float] = field(default_factory=dict)
+    student_output: tuple[OutputBlock, ...] = ()
+    errors: tuple[str, ...] = ()
+    """Internal grader errors (for staff): a check that could not run through no fault of the
+    submission."""
+
+    def points_by_function(self, names: Iterable[str]) -> dict[str, float]:
+        points = {name: 0.0 for name in names}
+        for test in self.tests:
+            points[test.function] = points.get(test.function, 0.0) + test.score
+        return points
+
+    def max_by_function(self, names: Iterable[str]) -> dict[str, float]:
+        points = {name: 0.0 for name in names}
+        for test in self.tests:
+            points[test.function] = points.get(test.function, 0.0) + test.max_score
+        return points
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tests"] = [asdict(t) for t in self.tests]
+        data["student_output"] = [asdict(b) for b in self.student_output]
+        data["timings"] = dict(self.timings)
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> SubmissionResult:
+        fields = dict(data)
+        fields["tests"] = tuple(
+            CheckResult(**{**t, "tags": tuple(t["tags"])}) for t in data["tests"]
+        )
+        fields["student_output"] = tuple(OutputBlock(**b) for b in data.get("student_output", []))
+        for key in ("isolation", "errors"):
+            fields[key] = tuple(data.get(key, ()))
+        return cls(**fields)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file so that readers see the old content or the new, never a torn one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def write_result(result: SubmissionResult, path: Path) -> None:
+    write_atomic(path, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+
+
+def read_result(path: Path) -> SubmissionResult:
+    return SubmissionResult.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def csv_cell(value: object) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if isinstance(value, float):
+        text = f"{value:g}"
+    else:
+        text = str(value)
+    return f"'{text}" if text.startswith(_CSV_TRIGGERS) else text
+
+
+def grades_csv(results: Iterable[SubmissionResult], names: Iterable[str]) -> str:
+    """One row per submission: id, points per API name, total, maximum, and a status."""
+    names = list(names)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["submission", *names, "total", "max_score", "status"])
+    for r in results:
+        points = r.points_by_function(names)
+        status = f"not run: {r.failure.splitlines()[0][:200]}" if r.failure else "graded"
+        row = [r.submission_id, *(points[n] for n in names), r.score, r.max_score, status]
+        writer.writerow([csv_cell(v) for v in row])
+    return out.getvalue()
