@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/grader grade --assignment a1 --out build/demo assignments/a1/examples
+	$(VENV)/bin/grader grade --assignment a1 --out build/demo assignments/a1/solution.py assignments/a1/examples/*.py
 
 test: lint pytest
 

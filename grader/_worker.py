@@ -36,6 +36,21 @@ def _load_protocol() -> Any:
     return module
 
 
+class _Refuse:
+    """A meta-path finder that refuses the grader's own packages (no shortcut to answers).
+
+    The file system stays readable until the sandbox layers of a later stage close it; this
+    only keeps ``import grader`` / ``import reference`` from working by accident.
+    """
+
+    BLOCKED = frozenset({"grader", "reference", "assignments"})
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name.partition(".")[0] in self.BLOCKED:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+
 def _die_with_parent() -> None:
     if sys.platform.startswith("linux"):
         import ctypes
@@ -57,6 +72,7 @@ def zygote(ctl_fd: int) -> None:
     torch.set_num_threads(1)
     torch.zeros(2).add_(1)
     protocol = _load_protocol()
+    sys.meta_path.insert(0, _Refuse())
     ctl = socket.socket(fileno=ctl_fd)
     ctl.send(json.dumps({"ready": True, "torch": torch.__version__}).encode())
     while True:

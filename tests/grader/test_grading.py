@@ -1,0 +1,91 @@
+"""End to end: golden submissions of Assignment 1 and their expected per-check outcomes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import load_assignment
+from grader.grading import grade_batch
+from grader.results import SubmissionResult
+
+A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+
+# Each example's bug is confined to one function: exactly these checks fail.
+GOLDEN: dict[str, set[str]] = {
+    "correct": set(),
+    "sign_error": {"mseg-lecture", "mseg-random"},
+    "missing_mean": {"mse-lecture", "mse-random", "mse-inputs-untouched"},
+    "unstable_softmax": {"softmax-large-logits"},
+    "no_factor_two": {"sgd-lecture", "sgd-random"},
+    "log_zero": {"ce-zero-probability"},
+    "transposed_gradient": {"srg-shapes", "srg-autograd", "srg-random"},
+    "probabilities_not_logits": {"logreg-affine"},
+    "forgot_step": {"train-accuracy", "train-vs-reference"},
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SubmissionResult]:
+    out = tmp_path_factory.mktemp("graded")
+    assignment = load_assignment(A1)
+    paths = [A1 / "solution.py", A1 / "submission.py"]
+    paths += [A1 / "examples" / f"{name}.py" for name in GOLDEN]
+    results = grade_batch(assignment, paths, out)
+    return {r.submission_id: r for r in results}
+
+
+def failing(result: SubmissionResult) -> set[str]:
+    return {t.id for t in result.tests if t.status == "failed"}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_example_loses_exactly_its_checks(graded, name):
+    result = graded[name]
+    assert failing(result) == GOLDEN[name], [t.output for t in result.tests if t.output]
+    lost = sum(t.max_score for t in result.tests if t.id in GOLDEN[name])
+    assert result.score == pytest.approx(result.max_score - lost)
+    assert not result.errors
+
+
+def test_solution_scores_full_marks(graded):
+    result = graded["solution"]
+    assert result.score == result.max_score == 40
+    assert not failing(result) and not result.errors and not result.failure
+
+
+def test_starter_scores_zero_with_not_implemented(graded):
+    result = graded["submission"]
+    assert result.score == 0 and not result.errors
+    assert all("NotImplementedError" in t.output for t in result.tests), [
+        t.output for t in result.tests]
+
+
+def test_sign_error_message_names_function_and_sign(graded):
+    message = next(t.output for t in graded["sign_error"].tests if t.id == "mseg-lecture")
+    assert "mse_gradients" in message and "sign" in message and "-4680" in message
+
+
+def test_hidden_messages_reveal_no_inputs(graded):
+    for result in graded.values():
+        for test in result.tests:
+            if test.visibility == "hidden":
+                assert "expected" not in test.output or "expected a" in test.output, test.output
+                assert "got:" not in test.output
+
+
+def test_result_files_and_csv(graded, tmp_path_factory):
+    out = next(iter(tmp_path_factory.getbasetemp().glob("graded*")))
+    data = json.loads((out / "correct" / "result.json").read_text())
+    assert data["score"] == data["max_score"] == 40.0
+    assert {"name", "score", "max_score", "status", "output", "visibility", "tags"} <= set(
+        data["tests"][0])
+    assert data["sha256"] and data["grader_version"] and data["isolation"]
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert [r["submission"] for r in rows][:2] == ["solution", "submission"]
+    sign = next(r for r in rows if r["submission"] == "sign_error")
+    assert sign["mse_gradients"] == "0" and sign["mse"] == "3" and sign["total"] == "36"
+    assert (out / "summary.html").is_file() and (out / "correct" / "report.html").is_file()
