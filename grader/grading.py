@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -84,8 +85,16 @@ class Grader:
             "--capture=no",
         ]
         log = io.StringIO()
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            code = pytest.main(args, plugins=[plugin])
+        before = set(sys.modules)
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                code = pytest.main(args, plugins=[plugin])
+        finally:
+            # pytest would otherwise reuse these modules in the next session, even if they
+            # came from another assignment folder with the same relative paths.
+            for name in set(sys.modules) - before:
+                if _under(sys.modules[name], self.assignment.root / "checks"):
+                    del sys.modules[name]
         if plugin.config_errors:
             raise AssignmentError("\n".join(plugin.config_errors))
         if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
@@ -119,6 +128,11 @@ class Grader:
             timings={k: round(v, 4) for k, v in session.timings.items()},
             student_output=blocks, errors=tuple(errors),
         )
+
+
+def _under(module: object, folder: Path) -> bool:
+    file = getattr(module, "__file__", None)
+    return isinstance(file, str) and Path(file).resolve().is_relative_to(folder)
 
 
 def crashed_result(assignment: Assignment, sub: Submission, error: str,

@@ -1,0 +1,123 @@
+"""The pytest plugin, on a tiny assignment made in a temporary folder.
+
+It also shows that adding an assignment is adding a folder: nothing in grader/ names "add".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader.assignment import AssignmentError, load_assignment
+from grader.grading import Grader
+from grader.submission import read_submission
+
+RUBRIC = """
+[assignment]
+name = "tiny"
+title = "Addition"
+names = ["add"]
+import_timeout = 20.0
+[defaults]
+rtol = 1e-6
+atol = 1e-9
+timeout = 5.0
+[[checks]]
+id = "add-small"
+function = "add"
+points = 2
+visibility = "visible"
+description = "adds two small numbers"
+[[checks]]
+id = "add-large"
+function = "add"
+points = 3
+visibility = "hidden"
+description = "adds large numbers"
+"""
+PUBLIC = """
+import pytest
+
+@pytest.mark.rubric("add-small")
+def test_small(student, expect):
+    expect.scalar(student.add(2, 3), 5.0, expect.sig(a=2, b=3))
+"""
+HIDDEN = """
+import pytest
+
+@pytest.mark.rubric("add-large")
+def test_large(student, expect, rng):
+    a, b = float(rng.integers(10**6, 10**7)), 123456.0
+    expect.scalar(student.add(a, b), a + b, expect.sig(a=a, b=b))
+"""
+
+
+def make_assignment(root: Path, public: str = PUBLIC, hidden: str = HIDDEN) -> Path:
+    folder = root / "tiny"
+    (folder / "checks" / "public").mkdir(parents=True)
+    (folder / "checks" / "hidden").mkdir()
+    (folder / "rubric.toml").write_text(RUBRIC)
+    (folder / "checks" / "public" / "test_add.py").write_text(public)
+    (folder / "checks" / "hidden" / "test_add_hidden.py").write_text(hidden)
+    return folder
+
+
+def grade(folder: Path, source: str, tmp: Path, public_only: bool = False):
+    sub = tmp / "submission.py"
+    sub.write_text(source)
+    with Grader(load_assignment(folder), public_only=public_only) as grader:
+        return grader.grade(read_submission(sub))
+
+
+@pytest.mark.parametrize(("source", "score"), [
+    ("def add(a, b):\n    return a + b\n", 5.0),
+    ("def add(a, b):\n    return a - b\n", 0.0),
+    ("def add(a, b):\n    return 5\n", 2.0),
+], ids=["right", "wrong", "hardcoded"])
+def test_scores(tmp_path, source, score):
+    result = grade(make_assignment(tmp_path), source, tmp_path)
+    assert result.score == score and result.max_score == 5.0
+    assert [t.id for t in result.tests] == ["add-small", "add-large"]
+
+
+def test_check_mode_runs_public_checks_only(tmp_path):
+    result = grade(make_assignment(tmp_path), "def add(a, b):\n    return a + b\n", tmp_path,
+                   public_only=True)
+    assert [t.id for t in result.tests] == ["add-small"] and result.max_score == 2.0
+    assert result.mode == "check"
+
+
+def test_grades_are_deterministic(tmp_path):
+    folder = make_assignment(tmp_path)
+    source = "def add(a, b):\n    return a + b + (1e-3 if a > 5e6 else 0)\n"
+    first = grade(folder, source, tmp_path)
+    (tmp_path / "submission.py").unlink()
+    second = grade(folder, source, tmp_path)
+    assert [t.status for t in first.tests] == [t.status for t in second.tests]
+
+
+@pytest.mark.parametrize(("public", "message"), [
+    (PUBLIC.replace('@pytest.mark.rubric("add-small")\n', ""), "needs exactly one"),
+    (PUBLIC.replace("add-small", "add-tiny"), "names rubric id 'add-tiny'"),
+    (PUBLIC.replace("add-small", "add-large"), "is hidden in rubric.toml but its test is in "
+                                               "checks/public"),
+], ids=["unmarked", "unknown-id", "wrong-folder"])
+def test_misconfigured_checks_name_file_and_line(tmp_path, public, message):
+    folder = make_assignment(tmp_path, public=public)
+    with pytest.raises(AssignmentError, match=message) as info:
+        grade(folder, "def add(a, b):\n    return a + b\n", tmp_path)
+    assert "test_add.py:" in str(info.value) or "has no test" in str(info.value)
+
+
+def test_rubric_check_without_test_is_an_error(tmp_path):
+    folder = make_assignment(tmp_path, hidden="")
+    with pytest.raises(AssignmentError, match="rubric check 'add-large' has no test"):
+        grade(folder, "def add(a, b):\n    return a + b\n", tmp_path)
+
+
+def test_bug_in_a_check_is_an_internal_error_not_a_silent_zero(tmp_path):
+    folder = make_assignment(tmp_path, hidden=HIDDEN.replace("a + b, expect", "a + c, expect"))
+    result = grade(folder, "def add(a, b):\n    return a + b\n", tmp_path)
+    assert result.errors and "NameError" in result.errors[0]
+    assert "internal error" in result.tests[1].output
