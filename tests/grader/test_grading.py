@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -73,7 +75,8 @@ def test_hidden_messages_reveal_no_inputs(graded):
     for result in graded.values():
         for test in result.tests:
             if test.visibility == "hidden":
-                assert "expected" not in test.output or "expected a" in test.output, test.output
+                # shapes and error magnitudes may show; values of inputs or answers never
+                assert not re.search(r"expected:? *[-\d\[(]", test.output), test.output
                 assert "got:" not in test.output
 
 
@@ -84,7 +87,7 @@ def test_result_files_and_csv(graded, tmp_path_factory):
     assert {"name", "score", "max_score", "status", "output", "visibility", "tags"} <= set(
         data["tests"][0])
     assert data["sha256"] and data["grader_version"] and data["isolation"]
-    rows = list(csv.DictReader((out / "grades.csv").open()))
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
     assert [r["submission"] for r in rows][:2] == ["solution", "submission"]
     sign = next(r for r in rows if r["submission"] == "sign_error")
     assert sign["mse_gradients"] == "0" and sign["mse"] == "3" and sign["total"] == "36"
