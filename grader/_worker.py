@@ -207,8 +207,9 @@ class Worker:
         name = request["name"]
         target = obj if name == "__call__" else getattr(obj, name, None)
         if target is None or not callable(target):
-            return {"ok": False, "error": {"kind": "missing", "type": type(obj).__name__,
-                                           "message": name}}
+            # Not "missing": the function exists, it is the returned object that lacks the name.
+            return {"ok": False, "error": {"kind": "missing_method",
+                                           "type": type(obj).__name__[:100], "message": name}}
         return self.invoke(target, request)
 
     def invoke(self, target: Any, request: dict[str, Any]) -> dict[str, Any]:

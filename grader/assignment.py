@@ -126,26 +126,31 @@ def load_assignment(root: Path) -> Assignment:
         raise AssignmentError(f"{path}: not valid TOML ({exc})") from None
     head = _table(data, "assignment", path)
     names = tuple(_require(head, "names", list, path, "[assignment]"))
-    checks = tuple(_check_spec(i, raw, names, path) for i, raw in enumerate(data.get("checks", [])))
+    if not all(isinstance(n, str) for n in names):
+        raise AssignmentError(f"{path}: [assignment] names must be a list of strings")
+    raw_checks = data.get("checks", [])
+    if not isinstance(raw_checks, list):
+        raise AssignmentError(f"{path}: checks must be [[checks]] tables, not {raw_checks!r}")
+    checks = tuple(_check_spec(i, raw, names, path) for i, raw in enumerate(raw_checks))
     if not checks:
         raise AssignmentError(f"{path}: no [[checks]]; declare at least one")
     ids = [c.id for c in checks]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise AssignmentError(f"{path}: check ids must be unique; repeated: {', '.join(dupes)}")
-    reference = head.get("reference")
+    reference = _optional(head, "reference", str, None, path)
     return Assignment(
-        name=str(head.get("name", root.name)),
-        title=str(head.get("title", root.name)),
+        name=_optional(head, "name", str, root.name, path),
+        title=_optional(head, "title", str, root.name, path),
         root=root.resolve(),
-        submission_name=str(head.get("submission", "submission.py")),
+        submission_name=_optional(head, "submission", str, "submission.py", path),
         reference_path=(root / reference).resolve() if reference else None,
-        import_timeout=float(head.get("import_timeout", 30.0)),
+        import_timeout=_positive(head, "import_timeout", 30.0, path, "[assignment]"),
         names=names,
-        defaults=dict(data.get("defaults", {})),
-        functions={k: dict(v) for k, v in data.get("functions", {}).items()},
+        defaults=_settings(data.get("defaults", {}), path, "[defaults]"),
+        functions=_functions(data.get("functions", {}), path),
         checks=checks,
-        seed=int(head.get("seed", 1234)),
+        seed=_seed(head, path),
     )
 
 
@@ -154,6 +159,64 @@ def _table(data: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise AssignmentError(f"{path}: missing the [{key}] table")
     return value
+
+
+def _optional(table: Mapping[str, Any], key: str, kind: type, default: Any, path: Path) -> Any:
+    value = table.get(key, default)
+    if value is not default and not isinstance(value, kind):
+        raise AssignmentError(f"{path}: [assignment] {key} must be a {kind.__name__}, not "
+                              f"{value!r}")
+    return value
+
+
+def _is_number(value: Any) -> bool:
+    # TOML booleans are Python bools, which are ints: true must not pass as 1.
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _positive(table: Mapping[str, Any], key: str, default: float, path: Path,
+              where: str) -> float:
+    value = table.get(key, default)
+    if not _is_number(value) or not 0 < value < float("inf"):
+        raise AssignmentError(f"{path}: {where} {key} must be a number of seconds > 0, not "
+                              f"{value!r}")
+    return float(value)
+
+
+def _seed(head: Mapping[str, Any], path: Path) -> int:
+    seed = head.get("seed", 1234)
+    # NumPy's SeedSequence takes non-negative integers only.
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise AssignmentError(f"{path}: [assignment] seed must be an integer >= 0, not {seed!r}")
+    return seed
+
+
+def _settings(raw: Any, path: Path, where: str) -> dict[str, Any]:
+    """A [defaults] or [functions.NAME] table, its well-known keys type-checked."""
+    if not isinstance(raw, dict):
+        raise AssignmentError(f"{path}: {where} must be a table of settings, not {raw!r}")
+    for key, value in raw.items():
+        if key in ("rtol", "atol"):
+            if not _is_number(value) or not 0 <= value < float("inf"):
+                raise AssignmentError(f"{path}: {where} {key} must be a number >= 0, not "
+                                      f"{value!r}")
+        elif key == "timeout":
+            _positive(raw, key, 0.0, path, where)
+        elif key == "nonfinite_hint" and not isinstance(value, str):
+            raise AssignmentError(f"{path}: {where} nonfinite_hint must be a string, not "
+                                  f"{value!r}")
+        elif not isinstance(value, (int, float, str)):
+            # Checks read extra settings as single numbers or strings.
+            raise AssignmentError(f"{path}: {where} {key} must be a number or a string, not "
+                                  f"{value!r}")
+    return dict(raw)
+
+
+def _functions(raw: Any, path: Path) -> dict[str, dict[str, Any]]:
+    if not isinstance(raw, dict):
+        raise AssignmentError(f"{path}: functions must be [functions.NAME] tables, not "
+                              f"{raw!r}")
+    return {name: _settings(table, path, f"[functions.{name}]") for name, table in raw.items()}
 
 
 def _require(table: Mapping[str, Any], key: str, kind: type, path: Path, where: str) -> Any:

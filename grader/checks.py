@@ -123,6 +123,10 @@ class Expect:
         if floating and got.values.dtype.kind != "f":
             self.fail(f"{call} returned dtype {got.dtype}; expected a floating-point dtype "
                       "(float32)")
+        # astype(float64) below would silently drop an imaginary part or read True as 1.0.
+        not_real = _NOT_REAL.get(got.values.dtype.kind)
+        if not_real:
+            self.fail(f"{call} returned {describe(got)}; expected real numbers, not {not_real}")
         values = got.values.astype(np.float64)
         if not np.isfinite(values).all():
             bad = int((~np.isfinite(values)).sum())
@@ -203,7 +207,7 @@ class Expect:
                       f"|diff| {fmt(float(diff))} > atol + rtol·|expected| = "
                       f"{fmt(float(allowed))} {tol}.{hint_text}")
         else:
-            at = list(worst)
+            at = [int(i) for i in worst]  # plain ints: NumPy 2 reprs np.int64(1)
             public = (f"{call}: {int(bad.sum())} of {bad.size} values differ from the expected "
                       f"ones; largest |diff| {fmt(float(diff[worst]))} at {at} (got "
                       f"{fmt(float(got[worst]))}, expected {fmt(float(exp[worst]))}) exceeds "
@@ -214,6 +218,11 @@ class Expect:
                   f"{fmt(float((diff / np.maximum(np.abs(exp), 1e-12)).max()))}.{hint_text}")
         self.fail(public, hidden)
 
+
+_NOT_REAL: Mapping[str, str] = {
+    "b": "bools (True/False)",
+    "c": "complex numbers",
+}
 
 _KIND_NAMES: Mapping[str, str] = {
     "tensor": "a torch.Tensor",

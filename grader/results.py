@@ -145,7 +145,9 @@ def grades_csv(results: Iterable[SubmissionResult], names: Iterable[str]) -> str
     """One row per submission: id, points per API name, total, maximum, and a status."""
     names = list(names)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    # Every cell quoted: a line break, quote or comma in a status or id can never split or
+    # shift a row, whatever the reading program's idea of "minimal" quoting.
+    writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["submission", *names, "total", "max_score", "status"])
     for r in results:
         points = r.points_by_function(names)

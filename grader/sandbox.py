@@ -75,6 +75,23 @@ def _processes_of_this_user() -> int:
     return count
 
 
+def make_undumpable() -> None:
+    """Keep same-uid processes (every worker) out of this process's /proc files.
+
+    Workers run as the grader's uid, so they could read /proc/<grader>/environ and mem (tokens
+    the environment allow-list keeps out of theirs). A non-dumpable process's /proc files
+    belong to root and ptrace is refused. exec resets the flag, so the zygote (exec'd Python)
+    is unaffected. A no-op off Linux; capabilities (root, CAP_SYS_PTRACE) still override it.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    pr_set_dumpable = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(pr_set_dumpable, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
 class WorkerGone(Exception):
     """The worker ended (or was killed) before answering."""
 
@@ -91,6 +108,7 @@ class Zygote:
     """The warm process that workers are forked from."""
 
     def __init__(self, python: str = sys.executable) -> None:
+        make_undumpable()
         self._ctl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._home = tempfile.mkdtemp(prefix="grader-zygote-")
         self._log = tempfile.TemporaryFile()

@@ -240,6 +240,9 @@ def _call_failure(function: str, info: Any, names: tuple[str, ...]) -> StudentFa
         close = difflib.get_close_matches(function, names, n=3, cutoff=0.5)
         found = f" (found: {', '.join(close)})" if close else ""
         return StudentFailure(f"your submission does not define {function}{found}")
+    if kind == "missing_method":
+        return StudentFailure(f"{etype} object has no method {message!r} (the object was "
+                              f"returned by {function})")
     if kind == "not_callable":
         return StudentFailure(f"{function} in your submission is a {etype}, not a function")
     if kind == "exit":

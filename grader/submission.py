@@ -83,13 +83,28 @@ def safe_id(name: str) -> str:
 
 
 def unique_ids(subs: Iterable[Submission]) -> list[Submission]:
-    """The same submissions, renaming repeated ids ``x``, ``x-2``, ``x-3``..."""
-    seen: dict[str, int] = {}
+    """The same submissions, renaming repeated ids ``x``, ``x-2``, ``x-3``...
+
+    Every id in the result is unique, including against ids that already look renamed (``x``,
+    ``x``, ``x-2`` gives ``x``, ``x-3``, ``x-2``), and the result depends only on the order.
+    """
+    subs = list(subs)
+    # Reserve every original id first, so a generated name never takes a real one.
+    taken = {sub.id for sub in subs}
+    kept: set[str] = set()
+    counters: dict[str, int] = {}
     out = []
     for sub in subs:
-        n = seen.get(sub.id, 0) + 1
-        seen[sub.id] = n
-        out.append(sub if n == 1 else _renamed(sub, f"{sub.id}-{n}"))
+        if sub.id not in kept:
+            kept.add(sub.id)
+            out.append(sub)
+            continue
+        n = counters.get(sub.id, 1) + 1
+        while f"{sub.id}-{n}" in taken:
+            n += 1
+        counters[sub.id] = n
+        taken.add(f"{sub.id}-{n}")
+        out.append(_renamed(sub, f"{sub.id}-{n}"))
     return out
 
 
@@ -162,6 +177,10 @@ def _zip_names(members: list[zipfile.ZipInfo], archive: str) -> dict[str, str]:
         if stat.S_ISLNK(mode):
             raise _Reject(f"{archive}: {raw!r} is a symbolic link; archives may hold files only")
         pure = PurePosixPath(raw.replace("\\", "/"))
+        if not pure.parts:
+            # "." and "" name no file; parts[0] below would fail on them.
+            raise _Reject(f"{archive}: entry {raw!r} has no file name; archives may hold "
+                          "named files only")
         if "\x00" in raw or pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
             raise _Reject(f"{archive}: unsafe path {raw!r}; archives may hold relative paths "
                           "inside the archive only")

@@ -1,0 +1,96 @@
+"""Likely-mistake hints: named only when the values fit the relation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from grader.diagnose import diagnose
+
+EXP = np.array([[1.5, -2.0, 3.0], [0.25, 4.0, -7.0]])
+
+
+def test_sign_flip():
+    hint = diagnose(-EXP, EXP)
+    assert hint is not None and hint.startswith("the sign is flipped: ")
+    assert "opposite sign" in hint
+
+
+def test_twice_and_half():
+    assert diagnose(2 * EXP, EXP) == "every value is twice the expected one: an extra factor 2"
+    half = diagnose(0.5 * EXP, EXP)
+    assert half is not None and half.startswith("every value is half the expected one")
+    assert "missing factor 2" in half
+
+
+def test_sign_and_factor_two_combined():
+    assert diagnose(-2 * EXP, EXP) == "the sign is flipped and there is an extra factor 2"
+    assert diagnose(-0.5 * EXP, EXP) == "the sign is flipped and a factor 2 is missing"
+
+
+def test_sum_versus_mean_needs_n():
+    too_large = diagnose(5 * EXP, EXP, n=5)
+    assert too_large is not None and too_large.startswith("every value is N = 5 times too large")
+    assert "divide by N" in too_large
+    too_small = diagnose(EXP / 5, EXP, n=5)
+    assert too_small is not None and too_small.startswith("every value is N = 5 times too small")
+    assert diagnose(5 * EXP, EXP) is None
+    assert diagnose(EXP / 5, EXP) is None
+    assert diagnose(5 * EXP, EXP, n=7) is None
+
+
+def test_n_of_two_is_reported_as_factor_two_not_n():
+    # N = 2 would be ambiguous with the factor 2: the factor-2 hint wins (n <= 2 adds nothing).
+    assert diagnose(2 * EXP, EXP, n=2) == (
+        "every value is twice the expected one: an extra factor 2")
+
+
+def test_all_zeros():
+    hint = diagnose(np.zeros_like(EXP), EXP)
+    assert hint == "every value is zero: is the computation (or the update) missing?"
+
+
+def test_relation_within_tolerance_only():
+    assert diagnose(-EXP * (1 + 5e-4), EXP) is not None
+    assert diagnose(-EXP * (1 + 5e-3), EXP) is None
+
+
+@pytest.mark.parametrize(("got", "expected"), [
+    (np.array([1.0, 2.0, 3.0]), np.array([3.0, 1.0, 2.0])),
+    (np.array([1.0, 2.0, 3.0]), np.array([1.1, 2.0, 3.0])),
+    (np.array([3.0]), np.array([1.0])),
+    (np.array(1.0), np.array(1.0001)),
+    (np.ones(3), np.zeros(3)),  # expected all zero: no relation can be told
+])
+def test_unrelated_values_give_none(got, expected):
+    assert diagnose(got, expected, n=4) is None
+
+
+def test_shape_mismatch_gives_none():
+    assert diagnose(-EXP.ravel(), EXP) is None
+    assert diagnose(-EXP[:, :1], EXP) is None
+    assert diagnose(np.array([-2.0]), np.array(2.0)) is None
+
+
+def test_scalars():
+    assert diagnose(np.array(-1521.0), np.array(1521.0)) is not None
+    assert diagnose(np.array(3042.0), np.array(1521.0)) is not None
+
+
+nonzero_arrays = hnp.arrays(
+    np.float64,
+    hnp.array_shapes(min_dims=0, max_dims=3, max_side=5),
+    elements=st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False),
+).filter(lambda a: np.abs(a).max(initial=0.0) > 1e-6)
+
+
+@settings(max_examples=150, deadline=None, database=None)
+@given(nonzero_arrays, st.one_of(st.none(), st.integers(1, 1000)))
+def test_property_sign_flip_and_equal_values(a, n):
+    hint = diagnose(-a, a, n=n)
+    assert hint is not None and "sign" in hint
+    assert diagnose(a, a, n=n) is None
+    assert diagnose(a.copy(), a, n=n) is None
