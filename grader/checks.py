@@ -17,8 +17,9 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.assignment import Assignment, CheckSpec
-from grader.diagnose import diagnose
+from grader.diagnose import Hint, Variant, diagnose, with_hint
 from grader.protocol import Array, Opaque
+from grader.results import Plot, Series
 from grader.student import RemoteObject
 
 SCALAR_KINDS = ("tensor", "ndarray", "npscalar")
@@ -27,13 +28,16 @@ SCALAR_KINDS = ("tensor", "ndarray", "npscalar")
 class CheckFailure(AssertionError):
     """A check's verdict: the student's value is wrong, with a message for each visibility."""
 
-    def __init__(self, message: str, hidden_message: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, hidden_message: str | None = None,
+                 hint: Hint | None = None) -> None:
+        super().__init__(with_hint(message, hint))
         self.message = message
         self.hidden_message = hidden_message or message
+        self.hint = hint
 
     def message_for(self, visible: bool) -> str:
-        return self.message if visible else self.hidden_message
+        """The message and its hint (hints name a mistake, never an input or an answer)."""
+        return with_hint(self.message if visible else self.hidden_message, self.hint)
 
 
 def describe(value: Any) -> str:
@@ -95,6 +99,19 @@ class Expect:
         self.function = spec.function
         self.visible = spec.public
         self.assignment = assignment
+        self.recorded_plot: Plot | None = None
+
+    def plot(self, title: str, x_label: str, y_label: str,
+             series: Mapping[str, Sequence[tuple[float, float]]]) -> None:
+        """Attach a line plot to this check's result (shown whether it passes or not).
+
+        ``series`` maps a legend label to its (x, y) points; non-finite points are dropped
+        when the plot is drawn, not here, so the result keeps what was measured.
+        """
+        self.recorded_plot = Plot(title, x_label, y_label, tuple(
+            Series(label, tuple(float(x) for x, _ in points),
+                   tuple(float(y) for _, y in points))
+            for label, points in series.items()))
 
     def setting(self, key: str) -> Any:
         return self.assignment.setting(self.function, key)
@@ -102,12 +119,14 @@ class Expect:
     def sig(self, **args: Any) -> str:
         return signature(self.function, self.visible, **args)
 
-    def fail(self, message: str, hidden_message: str | None = None) -> NoReturn:
-        raise CheckFailure(message, hidden_message)
+    def fail(self, message: str, hidden_message: str | None = None, *,
+             hint: Hint | None = None) -> NoReturn:
+        raise CheckFailure(message, hidden_message, hint)
 
-    def that(self, condition: bool, message: str, hidden_message: str | None = None) -> None:
+    def that(self, condition: bool, message: str, hidden_message: str | None = None, *,
+             hint: Hint | None = None) -> None:
         if not condition:
-            self.fail(message, hidden_message)
+            self.fail(message, hidden_message, hint=hint)
 
     # ---------------------------------------------------------------- shapes and types
 
@@ -118,8 +137,8 @@ class Expect:
             want = " or ".join(_KIND_NAMES[k] for k in kinds)
             self.fail(f"{call} returned {describe(got)}; expected {want}")
         if shape is not None and got.shape != tuple(shape):
-            self.fail(f"{call} returned shape {got.shape}; expected shape {tuple(shape)}"
-                      f"{_transposed_hint(got.shape, tuple(shape))}")
+            self.fail(f"{call} returned shape {got.shape}; expected shape {tuple(shape)}",
+                      hint=_transposed_hint(got.shape, tuple(shape)))
         if floating and got.values.dtype.kind != "f":
             self.fail(f"{call} returned dtype {got.dtype}; expected a floating-point dtype "
                       "(float32)")
@@ -130,8 +149,8 @@ class Expect:
         values = got.values.astype(np.float64)
         if not np.isfinite(values).all():
             bad = int((~np.isfinite(values)).sum())
-            self.fail(f"{call} returned {bad} non-finite value(s) (nan or inf) of {values.size}"
-                      f"{self._nonfinite_hint()}")
+            self.fail(f"{call} returned {bad} non-finite value(s) (nan or inf) of {values.size}",
+                      hint=self._nonfinite_hint())
         return values
 
     def number(self, got: Any, call: str) -> float:
@@ -143,7 +162,7 @@ class Expect:
             return float(self.array(got, call, shape=(), kinds=SCALAR_KINDS, floating=False))
         value = float(got)
         if not np.isfinite(value):
-            self.fail(f"{call} returned {value}{self._nonfinite_hint()}")
+            self.fail(f"{call} returned {value}", hint=self._nonfinite_hint())
         return value
 
     def sequence(self, got: Any, call: str, length: int) -> Sequence[Any]:
@@ -159,38 +178,52 @@ class Expect:
             self.fail(f"{call} returned {describe(got)}; expected a torch.nn.Module")
         return got
 
-    def _nonfinite_hint(self) -> str:
+    def _nonfinite_hint(self) -> Hint | None:
         hint = self.assignment.functions.get(self.function, {}).get("nonfinite_hint")
-        return f". Likely mistake: {hint}" if hint else ""
+        return Hint("non-finite", str(hint)) if hint else None
 
     # ---------------------------------------------------------------- values
 
     def close(self, got: Any, expected: Any, call: str, *, shape: Sequence[int] | None = None,
               kinds: Sequence[str] = ("tensor",), n: int | None = None,
-              rtol: float | None = None, atol: float | None = None) -> None:
-        """An array/tensor result equal to ``expected`` within the function's tolerance."""
+              rtol: float | None = None, atol: float | None = None,
+              variants: Sequence[Variant] = ()) -> None:
+        """An array/tensor result equal to ``expected`` within the function's tolerance.
+
+        ``variants`` are the answers known mistakes would give, for the hint on failure.
+        """
         exp = np.asarray(expected, dtype=np.float64)
         vals = self.array(got, call, shape=exp.shape if shape is None else shape, kinds=kinds)
-        self._compare(vals, exp, call, n, rtol, atol)
+        self._compare(vals, exp, call, n, rtol, atol, variants)
 
     def scalar(self, got: Any, expected: float, call: str, *, n: int | None = None,
-               rtol: float | None = None, atol: float | None = None) -> None:
+               rtol: float | None = None, atol: float | None = None,
+               variants: Sequence[Variant] = ()) -> None:
         """A number result equal to ``expected`` within the function's tolerance."""
         value = self.number(got, call)
-        self._compare(np.asarray(value), np.asarray(float(expected)), call, n, rtol, atol)
+        self._compare(np.asarray(value), np.asarray(float(expected)), call, n, rtol, atol,
+                      variants)
 
     def numbers(self, got: Any, expected: Sequence[float], call: str, labels: Sequence[str],
                 *, n: int | None = None, rtol: float | None = None,
-                atol: float | None = None) -> None:
-        """A tuple of numbers, each checked (and named) in turn."""
+                atol: float | None = None, variants: Sequence[Variant] = ()) -> None:
+        """A tuple of numbers, each checked (and named) in turn.
+
+        A variant's value is the whole tuple a mistake would give; its hint is offered when
+        the student's tuple fits it.
+        """
         items = self.sequence(got, call, len(expected))
         values = [self.number(item, f"{call}[{i}] ({labels[i]})") for i, item in enumerate(items)]
+        # a mistake shows best in the whole tuple (both gradients flipped, say)
+        hint = diagnose(np.asarray(values), np.asarray(expected, dtype=np.float64), n=n,
+                        variants=variants)
         for i, (value, exp) in enumerate(zip(values, expected, strict=True)):
             self._compare(np.asarray(value), np.asarray(float(exp)),
-                          f"{call} -> {labels[i]}", n, rtol, atol)
+                          f"{call} -> {labels[i]}", n, rtol, atol, hint=hint)
 
     def _compare(self, got: np.ndarray[Any, Any], exp: np.ndarray[Any, Any], call: str,
-                 n: int | None, rtol: float | None, atol: float | None) -> None:
+                 n: int | None, rtol: float | None, atol: float | None,
+                 variants: Sequence[Variant] = (), hint: Hint | None = None) -> None:
         rtol = float(self.setting("rtol") if rtol is None else rtol)
         atol = float(self.setting("atol") if atol is None else atol)
         diff = np.abs(got - exp)
@@ -200,23 +233,22 @@ class Expect:
             return
         worst = np.unravel_index(int(np.argmax(diff - allowed)), diff.shape) if diff.ndim else ()
         tol = f"(rtol {rtol:g}, atol {atol:g})"
-        hint = diagnose(got, exp, n=n)
-        hint_text = f" Likely mistake: {hint}." if hint else ""
+        hint = hint or diagnose(got, exp, n=n, variants=variants)
         if got.ndim == 0:
             public = (f"{call} returned {fmt(float(got))}, expected {fmt(float(exp))}: "
                       f"|diff| {fmt(float(diff))} > atol + rtol·|expected| = "
-                      f"{fmt(float(allowed))} {tol}.{hint_text}")
+                      f"{fmt(float(allowed))} {tol}.")
         else:
             at = [int(i) for i in worst]  # plain ints: NumPy 2 reprs np.int64(1)
             public = (f"{call}: {int(bad.sum())} of {bad.size} values differ from the expected "
                       f"ones; largest |diff| {fmt(float(diff[worst]))} at {at} (got "
                       f"{fmt(float(got[worst]))}, expected {fmt(float(exp[worst]))}) exceeds "
                       f"atol + rtol·|expected| {tol}.\n  got:      {show(got)}\n  expected: "
-                      f"{show(exp)}.{hint_text}")
+                      f"{show(exp)}.")
         hidden = (f"{call}: {int(bad.sum())} of {bad.size} value(s) outside the tolerance "
                   f"{tol}; largest |diff| {fmt(float(diff.max()))}, largest relative error "
-                  f"{fmt(float((diff / np.maximum(np.abs(exp), 1e-12)).max()))}.{hint_text}")
-        self.fail(public, hidden)
+                  f"{fmt(float((diff / np.maximum(np.abs(exp), 1e-12)).max()))}.")
+        self.fail(public, hidden, hint=hint)
 
 
 _NOT_REAL: Mapping[str, str] = {
@@ -231,7 +263,8 @@ _KIND_NAMES: Mapping[str, str] = {
 }
 
 
-def _transposed_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
+def _transposed_hint(got: tuple[int, ...], want: tuple[int, ...]) -> Hint | None:
     if len(got) == 2 and got == want[::-1] and got != want:
-        return ". Likely mistake: the result is transposed (check the order of the outer product)"
-    return ""
+        return Hint("transposed", "the result is transposed (check the order of the outer "
+                    "product)")
+    return None

@@ -1,4 +1,4 @@
-"""The ``grader`` command: a thin click layer over :mod:`grader.grading`.
+"""The ``grader`` command: a thin click layer over :mod:`grader.grading` and :mod:`grader.terminal`.
 
 Exit codes: 0 when grading ran (whatever the score), 1 when the grader itself failed, 2 for a
 usage error.
@@ -6,6 +6,7 @@ usage error.
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -14,7 +15,9 @@ import click
 from grader import __version__
 from grader.assignment import Assignment, AssignmentError, available, find_assignment
 from grader.grading import check_submission, grade_batch
-from grader.results import SubmissionResult
+from grader.report import render_report
+from grader.results import SubmissionResult, write_atomic
+from grader.terminal import batch_summary, check_summary, use_colour
 
 _PATH = click.Path(exists=True, path_type=Path)
 
@@ -33,19 +36,6 @@ def _load(spec: str | None) -> Assignment:
         raise click.BadParameter(str(exc), param_hint="--assignment") from None
 
 
-def _table(result: SubmissionResult, assignment: Assignment) -> str:
-    points = result.points_by_function(assignment.names)
-    maxima = result.max_by_function(assignment.names)
-    width = max(len(n) for n in assignment.names)
-    lines = []
-    for name in assignment.names:
-        if maxima[name]:
-            mark = "ok " if points[name] == maxima[name] else "-- "
-            lines.append(f"  {mark}{name:<{width}}  {points[name]:g} / {maxima[name]:g}")
-    lines.append(f"  {'':3}{'total':<{width}}  {result.score:g} / {result.max_score:g}")
-    return "\n".join(lines)
-
-
 @click.group()
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
@@ -57,21 +47,34 @@ def main() -> None:
 @click.option("--assignment", "-a", "spec", help="Assignment name (e.g. a1) or folder.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for report.html and result.json (default: next to the submission).")
-def check(submission: Path, spec: str | None, out: Path | None) -> None:
+@click.option("--open", "open_report", is_flag=True,
+              help="Open the report in the default browser.")
+@click.option("--color/--no-color", "color", default=None,
+              help="Colour the summary (default: on a terminal, unless NO_COLOR is set).")
+def check(submission: Path, spec: str | None, out: Path | None, open_report: bool,
+          color: bool | None) -> None:
     """Self-check SUBMISSION against the assignment's public checks."""
     assignment = _load(spec)
     try:
         result, report = check_submission(submission, assignment, out)
     except AssignmentError as exc:
         raise click.ClickException(str(exc)) from None
-    if result.failure:
-        click.echo(f"Your submission could not run:\n  {result.failure}\n")
-    click.echo(_table(result, assignment))
-    for test in result.tests:
-        if test.status == "failed" and not result.failure:
-            click.echo(f"\n✗ {test.name} ({test.max_score:g} points)\n  {test.output}")
+    colour = use_colour(color)
+    click.echo(check_summary(result, assignment, colour), color=colour)
     click.echo(f"\nReport: {report.resolve()}")
+    if open_report:
+        _open(report.resolve())
     _warn_internal([result])
+
+
+def _open(report: Path) -> None:
+    """Show the report in the default browser; a missing browser is only a note."""
+    try:
+        opened = click.launch(str(report)) == 0
+    except Exception:  # whatever the platform's opener raises, the grading itself succeeded
+        opened = False
+    if not opened:
+        click.echo("Could not open a browser; open the report above yourself.", err=True)
 
 
 @main.command()
@@ -95,7 +98,43 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(f"\n{len(results)} submission(s) graded. Grades: {out / 'grades.csv'}; "
                f"summary: {out / 'summary.html'}")
+    click.echo(batch_summary(results))
     _warn_internal(results)
+
+
+@main.command()
+@click.argument("result_json", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The HTML file to write (default: report.html next to RESULT_JSON).")
+@click.option("--assignment", "-a", "spec",
+              help="Assignment name (e.g. a1) or folder (default: the one RESULT_JSON names).")
+def report(result_json: Path, out: Path | None, spec: str | None) -> None:
+    """Render report.html again from RESULT_JSON, without grading anything."""
+    result = _read_result(result_json)
+    assignment = _load(spec or result.assignment or None)
+    path = out if out is not None else result_json.parent / "report.html"
+    html = render_report(result, assignment)
+    try:
+        write_atomic(path, html)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot write {click.format_filename(path)}: "
+                                 f"{exc.strerror or exc}", param_hint="--out") from None
+    click.echo(f"Report: {path.resolve()}")
+
+
+def _read_result(path: Path) -> SubmissionResult:
+    """The result in ``path``, or a usage error naming the file and what is wrong with it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
+        return SubmissionResult.from_json(data)
+    except KeyError as exc:
+        problem = f"missing field {exc}"
+    except (OSError, ValueError, TypeError, AttributeError) as exc:
+        problem = str(exc)
+    raise click.BadParameter(f"{click.format_filename(path)} is not a readable result.json "
+                             f"({problem})", param_hint="RESULT_JSON")
 
 
 @main.command("assignments")

@@ -126,7 +126,7 @@ class Grader:
             graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             mode="check" if self.public_only else "grade", failure=failure,
             timings={k: round(v, 4) for k, v in session.timings.items()},
-            student_output=blocks, errors=tuple(errors),
+            student_output=blocks, errors=tuple(errors), timed_out=tuple(session.broken),
         )
 
 

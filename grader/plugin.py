@@ -23,6 +23,7 @@ import pytest
 
 from grader.assignment import Assignment, CheckSpec
 from grader.checks import CheckFailure, Expect
+from grader.diagnose import Hint
 from grader.results import CheckResult
 from grader.student import Session, StudentFailure, StudentProxy
 
@@ -35,6 +36,7 @@ class _Outcome:
     passed: bool = True
     message: str = ""
     duration: float = 0.0
+    hint: Hint | None = None
 
 
 class GradingPlugin:
@@ -51,6 +53,7 @@ class GradingPlugin:
         self.outcomes: dict[str, _Outcome] = {}
         self.config_errors: list[str] = []
         self.internal_errors: list[str] = []
+        self.expects: dict[str, Expect] = {}
 
     # ---------------------------------------------------------------- fixtures
 
@@ -86,7 +89,9 @@ class GradingPlugin:
     @pytest.fixture
     def expect(self, request: pytest.FixtureRequest) -> Expect:
         """Assertions bound to the current check's function, tolerances and visibility."""
-        return Expect(self.specs[request.node.nodeid], self._assignment)
+        expect = Expect(self.specs[request.node.nodeid], self._assignment)
+        self.expects[request.node.nodeid] = expect  # to collect the plot it may record
+        return expect
 
     @pytest.fixture
     def rng(self, request: pytest.FixtureRequest) -> np.random.Generator:
@@ -150,6 +155,8 @@ class GradingPlugin:
         if call.excinfo is not None and outcome.passed:
             outcome.passed = False
             outcome.message = self._message(item, call.excinfo)
+            if isinstance(call.excinfo.value, CheckFailure):
+                outcome.hint = call.excinfo.value.hint
         return report
 
     def _message(self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
@@ -167,6 +174,7 @@ class GradingPlugin:
     def results(self) -> tuple[CheckResult, ...]:
         """One result per rubric check that this session ran, in rubric order."""
         by_id = {self.specs[nodeid].id: out for nodeid, out in self.outcomes.items()}
+        plots = {self.specs[nodeid].id: e.recorded_plot for nodeid, e in self.expects.items()}
         results = []
         for spec in self._assignment.checks:
             if self.public_only and not spec.public:
@@ -181,5 +189,8 @@ class GradingPlugin:
                 visibility=spec.visibility, status="passed" if passed else "failed",
                 score=spec.points if passed else 0.0, max_score=spec.points,
                 output=out.message, duration=round(out.duration, 4),
+                hint=out.hint.text if out.hint and not passed else "",
+                bug_class=out.hint.bug_class if out.hint and not passed else "",
+                plot=plots.get(spec.id),
             ))
         return tuple(results)

@@ -2,18 +2,22 @@
 
 Student text (messages quoting their exceptions, what they printed) is untrusted: it reaches
 the page only as escaped text, with control characters removed, under a Content-Security-Policy
-that forbids every script, style sheet and request not inline in the file.
+that forbids every script, style sheet and request not inline in the file. The templates'
+context objects are the frozen dataclasses below (and :mod:`grader.plotting`'s charts).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jinja2
 
-from grader.assignment import Assignment
+from grader.assignment import Assignment, CheckSpec
+from grader.diagnose import BUG_CLASSES, Hint, hint_suffix
+from grader.plotting import BarChart, LineChart, histogram, line_chart
 from grader.results import CheckResult, SubmissionResult
 
 _CONTROL = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|"
@@ -34,6 +38,19 @@ _env = jinja2.Environment(
 )
 _env.filters["clean"] = clean
 _env.filters["points"] = lambda x: f"{x:g}"
+_env.filters["percent"] = lambda x: f"{100 * x:.0f}%"
+
+
+@dataclass(frozen=True)
+class CheckView:
+    """One check as a report shows it: the message, the hint apart, the chart if any."""
+
+    result: CheckResult
+    message: str
+    """The output without its trailing hint (the page shows the hint on its own)."""
+    hint: str
+    bug_label: str
+    chart: LineChart | None
 
 
 @dataclass(frozen=True)
@@ -43,7 +60,15 @@ class FunctionSection:
     name: str
     score: float
     max_score: float
-    checks: tuple[CheckResult, ...]
+    checks: tuple[CheckView, ...]
+
+
+def check_view(check: CheckResult) -> CheckView:
+    message = check.output
+    if check.hint:
+        message = message.removesuffix(hint_suffix(Hint(check.bug_class, check.hint)))
+    return CheckView(check, message, check.hint, BUG_CLASSES.get(check.bug_class, ""),
+                     line_chart(check.plot) if check.plot else None)
 
 
 def sections(result: SubmissionResult, assignment: Assignment) -> list[FunctionSection]:
@@ -53,7 +78,8 @@ def sections(result: SubmissionResult, assignment: Assignment) -> list[FunctionS
         checks = tuple(t for t in result.tests if t.function == name)
         if checks:
             out.append(FunctionSection(name, sum(t.score for t in checks),
-                                       sum(t.max_score for t in checks), checks))
+                                       sum(t.max_score for t in checks),
+                                       tuple(check_view(t) for t in checks)))
     return out
 
 
@@ -62,13 +88,106 @@ def render_report(result: SubmissionResult, assignment: Assignment) -> str:
         result=result, title=assignment.title, sections=sections(result, assignment))
 
 
+@dataclass(frozen=True)
+class CheckRate:
+    spec: CheckSpec
+    passed: int
+    graded: int
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.graded if self.graded else 0.0
+
+
+@dataclass(frozen=True)
+class BugCount:
+    label: str
+    functions: tuple[str, ...]
+    submissions: int
+
+
+@dataclass(frozen=True)
+class Row:
+    result: SubmissionResult
+    points: dict[str, float]
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The context of ``summary.html``."""
+
+    title: str
+    assignment: Assignment
+    names: tuple[str, ...]
+    rows: tuple[Row, ...]
+    checks: tuple[CheckRate, ...]
+    hardest: tuple[CheckRate, ...]
+    function_means: tuple[tuple[str, float, float], ...]
+    bugs: tuple[BugCount, ...]
+    chart: BarChart
+    mean: float
+
+
+def _flags(result: SubmissionResult, full_isolation: set[str]) -> tuple[str, ...]:
+    flags = []
+    if result.failure:
+        flags.append("not run")
+    if result.timed_out:
+        flags.append("timed out: " + ", ".join(result.timed_out))
+    if set(result.isolation) < full_isolation:
+        flags.append("reduced isolation")
+    if result.errors:
+        flags.append("grader error")
+    return tuple(flags)
+
+
+def _bugs(results: Sequence[SubmissionResult]) -> tuple[BugCount, ...]:
+    who: dict[str, set[str]] = {}
+    where: dict[str, set[str]] = {}
+    for r in results:
+        for t in r.tests:
+            if t.bug_class:
+                who.setdefault(t.bug_class, set()).add(r.submission_id)
+                where.setdefault(t.bug_class, set()).add(t.function)
+    ranked = sorted(who, key=lambda c: (-len(who[c]), c))
+    return tuple(BugCount(BUG_CLASSES.get(c, c), tuple(sorted(where[c])), len(who[c]))
+                 for c in ranked)
+
+
+def _histogram(results: Sequence[SubmissionResult], max_score: float) -> BarChart:
+    counts = [0] * 10
+    for r in results:
+        fraction = r.score / r.max_score if r.max_score else 0.0
+        counts[min(int(fraction * 10), 9)] += 1
+    labels = [f"{10 * i}-{10 * i + 10}" for i in range(10)]
+    return histogram(f"Scores (out of {max_score:g})", "score (% of the maximum)", labels,
+                     counts)
+
+
+def summary(results: Sequence[SubmissionResult], assignment: Assignment) -> Summary:
+    """Everything the class summary shows, computed from the per-submission results."""
+    rates = tuple(
+        CheckRate(spec, sum(t.status == "passed" for t in tests), len(tests))
+        for spec in assignment.checks
+        if (tests := [t for r in results for t in r.tests if t.id == spec.id]))
+    full = set().union(*(r.isolation for r in results)) if results else set()
+    rows = tuple(Row(r, r.points_by_function(assignment.names), _flags(r, full))
+                 for r in results)
+    n = max(len(results), 1)
+    means = tuple((name, sum(row.points[name] for row in rows) / n,
+                   max((r.max_by_function([name])[name] for r in results), default=0.0))
+                  for name in assignment.names)
+    hardest = tuple(sorted((c for c in rates if c.passed < c.graded), key=lambda c: c.rate)[:5])
+    return Summary(assignment.title, assignment, tuple(assignment.names), rows, rates, hardest,
+                   means, _bugs(results), _histogram(results, assignment.max_score),
+                   sum(r.score for r in results) / n)
+
+
 def render_summary(results: Sequence[SubmissionResult], assignment: Assignment) -> str:
-    checks = []
-    for spec in assignment.checks:
-        outcomes = [t.status == "passed" for r in results for t in r.tests if t.id == spec.id]
-        rate = sum(outcomes) / len(outcomes) if outcomes else 0.0
-        checks.append((spec, rate))
-    rows = [(r, r.points_by_function(assignment.names)) for r in results]
-    return _env.get_template("summary.html").render(
-        title=assignment.title, assignment=assignment, rows=rows, checks=checks,
-        names=assignment.names)
+    return _env.get_template("summary.html").render(s=summary(results, assignment))
+
+
+def bug_counts(results: Sequence[SubmissionResult]) -> Counter[str]:
+    """How many submissions show each bug class (for terminals and tests)."""
+    return Counter(c for r in results for c in {t.bug_class for t in r.tests if t.bug_class})

@@ -21,6 +21,30 @@ _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
+class Series:
+    """One line of a plot: a legend label and its points."""
+
+    label: str
+    x: tuple[float, ...]
+    y: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A line plot attached to a check (a loss per epoch, the student's against the reference's)."""
+
+    title: str
+    x_label: str
+    y_label: str
+    series: tuple[Series, ...]
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Plot:
+        return cls(data["title"], data["x_label"], data["y_label"], tuple(
+            Series(s["label"], tuple(s["x"]), tuple(s["y"])) for s in data["series"]))
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The outcome of one check on one submission."""
 
@@ -38,8 +62,14 @@ class CheckResult:
     score: float
     max_score: float
     output: str
-    """The message for the student (hidden checks reveal no inputs or expected values)."""
+    """The message for the student (hidden checks reveal no inputs or expected values),
+    ending with the hint when there is one."""
     duration: float = 0.0
+    hint: str = ""
+    """The likely mistake, in a TA's words ("" when the evidence names none)."""
+    bug_class: str = ""
+    """The hint's class, a key of ``grader.diagnose.BUG_CLASSES``."""
+    plot: Plot | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +106,8 @@ class SubmissionResult:
     """Why the submission could not run at all ("" when it was imported)."""
     timings: Mapping[str, float] = field(default_factory=dict)
     student_output: tuple[OutputBlock, ...] = ()
+    timed_out: tuple[str, ...] = ()
+    """API names that ran out of time (their later calls were not waited for)."""
     errors: tuple[str, ...] = ()
     """Internal grader errors (for staff): a check that could not run through no fault of the
     submission."""
@@ -103,10 +135,12 @@ class SubmissionResult:
     def from_json(cls, data: Mapping[str, Any]) -> SubmissionResult:
         fields = dict(data)
         fields["tests"] = tuple(
-            CheckResult(**{**t, "tags": tuple(t["tags"])}) for t in data["tests"]
+            CheckResult(**{**t, "tags": tuple(t["tags"]),
+                           "plot": Plot.from_json(t["plot"]) if t.get("plot") else None})
+            for t in data["tests"]
         )
         fields["student_output"] = tuple(OutputBlock(**b) for b in data.get("student_output", []))
-        for key in ("isolation", "errors"):
+        for key in ("isolation", "errors", "timed_out"):
             fields[key] = tuple(data.get(key, ()))
         return cls(**fields)
 

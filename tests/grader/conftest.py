@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from grader.assignment import Assignment, load_assignment
+from grader.grading import grade_batch
+from grader.results import SubmissionResult
 from grader.sandbox import Limits, WorkerProcess, Zygote, worker_limits
 
 
@@ -69,3 +72,26 @@ def spawn(zygote: Zygote, limits: Limits, tmp_path: Path) -> Iterator[Spawn]:
     yield _spawn
     for w in workers:
         w.close()
+
+
+A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+GOLDEN_NAMES = ("correct", "sign_error", "missing_mean", "unstable_softmax", "no_factor_two",
+                "log_zero", "transposed_gradient", "probabilities_not_logits", "forgot_step")
+
+
+@pytest.fixture(scope="session")
+def graded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The solution, the starter and every example of A1, graded once for the whole run."""
+    out = tmp_path_factory.mktemp("graded")
+    paths = [A1 / "solution.py", A1 / "submission.py"]
+    paths += [A1 / "examples" / f"{name}.py" for name in GOLDEN_NAMES]
+    grade_batch(load_assignment(A1), paths, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def graded(graded_dir: Path) -> dict[str, SubmissionResult]:
+    """The results of :func:`graded_dir`, by submission id."""
+    results = (SubmissionResult.from_json(json.loads(p.read_text()))
+               for p in graded_dir.glob("*/result.json"))
+    return {r.submission_id: r for r in results}

@@ -8,9 +8,43 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.diagnose import diagnose
+from grader.diagnose import BUG_CLASSES, Hint, Variant, hint_suffix, with_hint
+from grader.diagnose import diagnose as hint_for
 
 EXP = np.array([[1.5, -2.0, 3.0], [0.25, 4.0, -7.0]])
+
+
+def diagnose(got, expected, n=None, variants=()):
+    """The hint's text (most tests here are about the words a student reads)."""
+    hint = hint_for(got, expected, n=n, variants=variants)
+    return hint.text if hint else None
+
+
+def test_bug_classes():
+    assert hint_for(-EXP, EXP).bug_class == "sign-flipped"
+    assert hint_for(5 * EXP, EXP, n=5).bug_class == "sum-not-mean"
+    assert hint_for(0.5 * EXP, EXP).bug_class == "missing-factor-2"
+    assert hint_for(np.zeros_like(EXP), EXP).bug_class == "all-zero"
+    with pytest.raises(ValueError, match="unknown bug class"):
+        Hint("made-up", "text")
+    assert set(BUG_CLASSES) >= {"wrong-axis", "transposed", "not-updated", "diverges"}
+
+
+def test_variants_come_first_and_need_a_fit():
+    axis = Hint("wrong-axis", "normalised over dim 0")
+    wrong = EXP[::-1]
+    assert hint_for(wrong, EXP, variants=[Variant(axis, wrong)]) == axis
+    assert hint_for(wrong * 1.1, EXP, variants=[Variant(axis, wrong)]) is None
+    # a variant of another shape is skipped, not an error
+    assert hint_for(-EXP, EXP, variants=[Variant(axis, wrong.ravel())]).bug_class == (
+        "sign-flipped")
+
+
+def test_hint_suffix_punctuation():
+    assert with_hint("m.", None) == "m."
+    assert with_hint("m.", Hint("diverges", "a")) == "m. Likely mistake: a."
+    assert with_hint("m", Hint("diverges", "a")) == "m. Likely mistake: a."
+    assert hint_suffix(Hint("diverges", "done?")) == " Likely mistake: done?"
 
 
 def test_sign_flip():

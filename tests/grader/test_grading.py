@@ -6,15 +6,10 @@ import csv
 import io
 import json
 import re
-from pathlib import Path
 
 import pytest
 
-from grader.assignment import load_assignment
-from grader.grading import grade_batch
 from grader.results import SubmissionResult
-
-A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
 
 # Each example's bug is confined to one function: exactly these checks fail.
 GOLDEN: dict[str, set[str]] = {
@@ -29,15 +24,17 @@ GOLDEN: dict[str, set[str]] = {
     "forgot_step": {"train-accuracy", "train-vs-reference"},
 }
 
-
-@pytest.fixture(scope="module")
-def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, SubmissionResult]:
-    out = tmp_path_factory.mktemp("graded")
-    assignment = load_assignment(A1)
-    paths = [A1 / "solution.py", A1 / "submission.py"]
-    paths += [A1 / "examples" / f"{name}.py" for name in GOLDEN]
-    results = grade_batch(assignment, paths, out)
-    return {r.submission_id: r for r in results}
+# The bug class each example's failing checks should name (every one of them).
+HINTS: dict[str, str] = {
+    "sign_error": "sign-flipped",
+    "missing_mean": "sum-not-mean",
+    "unstable_softmax": "non-finite",
+    "no_factor_two": "missing-factor-2",
+    "log_zero": "non-finite",
+    "transposed_gradient": "transposed",
+    "probabilities_not_logits": "probabilities-not-logits",
+    "forgot_step": "not-updated",
+}
 
 
 def failing(result: SubmissionResult) -> set[str]:
@@ -51,6 +48,28 @@ def test_example_loses_exactly_its_checks(graded, name):
     lost = sum(t.max_score for t in result.tests if t.id in GOLDEN[name])
     assert result.score == pytest.approx(result.max_score - lost)
     assert not result.errors
+
+
+@pytest.mark.parametrize("name", sorted(HINTS))
+def test_example_gets_the_hint_for_its_bug(graded, name):
+    failed = [t for t in graded[name].tests if t.status == "failed"]
+    assert failed and {t.bug_class for t in failed} == {HINTS[name]}, [t.output for t in failed]
+    assert all(t.hint and f" Likely mistake: {t.hint}" in t.output for t in failed)
+
+
+@pytest.mark.parametrize("name", ["solution", "correct"])
+def test_correct_submissions_get_no_hint(graded, name):
+    assert not any(t.hint or t.bug_class for t in graded[name].tests)
+
+
+def test_training_and_fitting_checks_carry_plots(graded):
+    plots = {t.id: t.plot for t in graded["correct"].tests if t.plot}
+    assert set(plots) == {"fit-converges", "fit-vs-reference", "train-vs-reference"}
+    train = plots["train-vs-reference"]
+    assert [s.label for s in train.series] == ["your train_classifier", "reference"]
+    mine, ref = train.series
+    assert mine.x == ref.x == (0, 1, 5, 20)
+    assert mine.y[-1] < mine.y[0] and ref.y[-1] < ref.y[0]  # both learned
 
 
 def test_solution_scores_full_marks(graded):
@@ -80,8 +99,8 @@ def test_hidden_messages_reveal_no_inputs(graded):
                 assert "got:" not in test.output
 
 
-def test_result_files_and_csv(graded, tmp_path_factory):
-    out = next(iter(tmp_path_factory.getbasetemp().glob("graded*")))
+def test_result_files_and_csv(graded, graded_dir):
+    out = graded_dir
     data = json.loads((out / "correct" / "result.json").read_text())
     assert data["score"] == data["max_score"] == 40.0
     assert {"name", "score", "max_score", "status", "output", "visibility", "tags"} <= set(

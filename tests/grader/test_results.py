@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import os
@@ -12,6 +13,8 @@ import pytest
 from grader.results import (
     CheckResult,
     OutputBlock,
+    Plot,
+    Series,
     SubmissionResult,
     csv_cell,
     grades_csv,
@@ -64,6 +67,7 @@ def test_json_shape_is_plain_data():
         "id": "mse-random", "name": "mse random", "function": "mse", "tags": ["mse"],
         "visibility": "hidden", "status": "failed", "score": 0.0, "max_score": 1.0,
         "output": "mse(y_hat (5,), y (5,)): 5 of 5 values differ", "duration": 0.25,
+        "hint": "", "bug_class": "", "plot": None,
     }
     assert data["student_output"] == [{"check_id": "mse-lecture", "label": "mse",
                                        "visibility": "visible", "stdout": "hi\n", "stderr": ""}]
@@ -73,8 +77,11 @@ def test_json_shape_is_plain_data():
 
 def test_from_json_defaults_for_optional_fields():
     data = make_result().to_json()
-    for key in ("student_output", "errors", "timings", "failure"):
+    for key in ("student_output", "errors", "timings", "failure", "timed_out"):
         del data[key]
+    for test in data["tests"]:
+        for key in ("hint", "bug_class", "plot"):
+            del test[key]
     back = SubmissionResult.from_json(json.loads(json.dumps(data)))
     assert back.student_output == () and back.errors == () and back.failure == ""
     assert dict(back.timings) == {}
@@ -175,3 +182,13 @@ def test_write_atomic_failure_keeps_old_content_and_no_temp_file(tmp_path):
         write_atomic(path, "bad \ud800 surrogate")
     assert path.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["grades.csv"]
+
+
+def test_plot_round_trips_through_json():
+    plot = Plot("loss", "epoch", "mse", (Series("you", (1.0, 2.0), (3.0, 1.0)),))
+    result = make_result()
+    tests = (dataclasses.replace(result.tests[0], plot=plot, hint="h", bug_class="diverges"),
+             *result.tests[1:])
+    result = dataclasses.replace(result, tests=tests, timed_out=("fit_line",))
+    back = SubmissionResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert back == result and back.tests[0].plot == plot

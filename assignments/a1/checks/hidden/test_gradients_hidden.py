@@ -22,13 +22,14 @@ def test_mse_gradients_random(student, expect, reference, rng):
 
 
 @pytest.mark.rubric("sgd-random")
-def test_sgd_step_random(student, expect, reference, rng):
+def test_sgd_step_random(student, expect, reference, rng, step_variants):
     for _ in range(4):
         m, c, x_i, y_i = (float(v) for v in rng.normal(0, 2, 4))
         lr = float(rng.choice([1e-3, 1e-2, 5e-2]))
         expected = reference.sgd_step(m, c, x_i, y_i, lr)
         expect.numbers(student.sgd_step(m, c, x_i, y_i, lr), expected,
-                       expect.sig(m=m, c=c, x_i=x_i, y_i=y_i, lr=lr), ("new_m", "new_c"))
+                       expect.sig(m=m, c=c, x_i=x_i, y_i=y_i, lr=lr), ("new_m", "new_c"),
+                       variants=step_variants(m, c, expected))
 
 
 def final_loss(m: float, c: float, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -36,22 +37,26 @@ def final_loss(m: float, c: float, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 @pytest.mark.rubric("fit-vs-reference")
-def test_fit_line_vs_reference(student, expect, reference, rng):
+def test_fit_line_vs_reference(student, expect, reference, rng, helpers):
     x = f32(rng.uniform(-1.5, 2.5, 64))
     y = f32(-1.7 * x.numpy() + 0.8 + rng.normal(0, 0.2, 64))
     lr, epochs = 0.02, 30
     call = expect.sig(x=x, y=y, lr=lr, epochs=epochs, seed=3)
     got = expect.sequence(student.fit_line(x, y, lr, epochs, seed=3), call, 3)
+    losses = helpers.read_losses(expect, got[2], call, epochs)
     m, c = expect.number(got[0], f"{call} -> m"), expect.number(got[1], f"{call} -> c")
-    expect.sequence(got[2], f"{call} -> losses", epochs)
-    ref_m, ref_c, _ = reference.fit_line(x, y, lr, epochs, seed=3)
+    ref_m, ref_c, ref_losses = reference.fit_line(x, y, lr, epochs, seed=3)
+    expect.plot("fit_line on hidden data: loss after each epoch", "epoch", "MSE over the data", {
+        "your fit_line": list(enumerate(losses, start=1)),
+        "reference": list(enumerate(ref_losses, start=1))})
     ours, theirs = final_loss(m, c, x, y), final_loss(ref_m, ref_c, x, y)
     margin = float(expect.setting("loss_margin"))
     expect.that(ours <= theirs * (1 + margin) + 1e-4,
                 f"{call} ended with loss {ours:.4g}; the reference reaches {theirs:.4g}, and the "
                 f"check allows {margin:.0%} more",
                 f"{call} ended with a final loss {ours / max(theirs, 1e-12):.3g} times the "
-                f"reference's (allowed: {1 + margin:.3g} times)")
+                f"reference's (allowed: {1 + margin:.3g} times)",
+                hint=helpers.DIVERGES if losses[-1] > losses[0] else None)
 
 
 @pytest.mark.rubric("srg-random")

@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from grader.diagnose import Hint, Variant
+
 
 def f32(a: np.ndarray) -> torch.Tensor:
     return torch.tensor(a, dtype=torch.float32)
@@ -40,13 +42,10 @@ def test_mse_inputs_untouched(student, expect, reference, rng):
 def test_softmax_batch(student, expect, reference, rng):
     z = f32(rng.normal(0, 3, (6, 4)))
     call = expect.sig(z=z)
-    got = student.softmax(z)
-    wrong_axis = torch.softmax(z.double(), 0)
-    if hasattr(got, "values") and got.shape == (6, 4) and np.allclose(got.values, wrong_axis,
-                                                                        atol=1e-5):
-        expect.fail(f"{call} normalises each column (dim 0); softmax must normalise over the "
-                    "last dimension, one row per example")
-    expect.close(got, reference.softmax(z.double()), call)
+    wrong_axis = Variant(Hint("wrong-axis", "each column sums to 1: the softmax normalises over "
+                              "dim 0; it must normalise over the last dimension, one row per "
+                              "example"), reference.softmax(z.double().T).T)
+    expect.close(student.softmax(z), reference.softmax(z.double()), call, variants=[wrong_axis])
 
 
 @pytest.mark.rubric("softmax-random")

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 import torch
+
+from grader.checks import CheckFailure
+from grader.diagnose import Hint
+from grader.student import StudentFailure
 
 
 @pytest.mark.rubric("vocab-corpus")
@@ -63,38 +69,78 @@ def test_logistic_regression_affine(student, expect, rng):
                          shape=(5, 2)) for x in (a, b, a + b, zero)]
     f_a, f_b, f_ab, f_0 = outs
     if np.allclose(f_a.sum(1), 1.0, atol=1e-4) and np.allclose(f_b.sum(1), 1.0, atol=1e-4):
-        expect.fail(f"LogisticRegression({v}).forward returns rows that sum to 1: probabilities. "
-                    "Return the logits (the linear layer's output); cross-entropy applies the "
-                    "softmax itself")
+        expect.fail(f"LogisticRegression({v}).forward returns rows that sum to 1",
+                    hint=Hint("probabilities-not-logits", "forward returns probabilities; "
+                              "return the logits (the linear layer's output), because "
+                              "cross-entropy applies the softmax itself"))
     expect.that(np.allclose(f_a + f_b - f_0, f_ab, atol=1e-4),
                 f"LogisticRegression({v}).forward is not an affine map of its input "
                 "(f(a) + f(b) - f(0) != f(a + b)): it should return the logits W x + b, with no "
                 "non-linearity")
 
 
-def held_out_accuracy(student, expect, model, x_test, labels) -> float:
+def held_out_accuracy(student, expect, model, x_test, labels) -> tuple[float, np.ndarray]:
     logits = expect.array(student.method(model, "__call__", x_test),
                           f"the trained model on x_test {tuple(x_test.shape)}",
                           shape=(len(labels), 2))
-    return float((logits.argmax(1) == np.asarray(labels)).mean())
+    return float((logits.argmax(1) == np.asarray(labels)).mean()), logits
+
+
+CURVE_EPOCHS = (0, 1, 5)
+"""Where the training-loss plot samples the student's train_classifier (20 comes for free)."""
+CURVE_BUDGET = 5.0
+"""Seconds the graded training may take for the plot's extra trainings to be worth it."""
+
+
+def training_curve(student, expect, helpers, train, seed: int) -> list[tuple[int, float]]:
+    """The training-set cross-entropy after 0, 1 and 5 epochs (best effort: [] on error)."""
+    args, x_train, labels = train
+    points = []
+    try:
+        for epochs in CURVE_EPOCHS:
+            model = expect.module(student.train_classifier(*args, epochs=epochs, lr=0.1,
+                                                           seed=seed), "curve")
+            logits = expect.array(student.method(model, "__call__", x_train), "curve",
+                                  shape=(len(labels), 2))
+            points.append((epochs, helpers.cross_entropy_of(logits, labels)))
+    except (CheckFailure, StudentFailure):
+        return []
+    return points
 
 
 @pytest.mark.rubric("train-vs-reference")
-def test_train_classifier_vs_reference(student, expect, reference, corpus, memo):
+def test_train_classifier_vs_reference(student, expect, reference, corpus, memo, helpers):
     vocab = reference.build_vocab(corpus.train_sentences)
     x_test = reference.bag_of_words_matrix(corpus.test_sentences, vocab)
+    x_train = reference.bag_of_words_matrix(corpus.train_sentences, vocab)
     args = (corpus.train_sentences, corpus.train_labels, vocab)
+    labels = corpus.train_labels
 
-    def reference_accuracy() -> float:
-        ref = reference.train_classifier(*args, epochs=20, lr=0.1, seed=1)
-        with torch.no_grad():
-            return float((ref(x_test).argmax(1).numpy() == np.asarray(corpus.test_labels)).mean())
+    def reference_run() -> tuple[float, list[tuple[int, float]]]:
+        curve = []
+        for epochs in (*CURVE_EPOCHS, 20):
+            ref = reference.train_classifier(*args, epochs=epochs, lr=0.1, seed=1)
+            with torch.no_grad():
+                curve.append((epochs, helpers.cross_entropy_of(ref(x_train).numpy(), labels)))
+                right = ref(x_test).argmax(1).numpy() == np.asarray(corpus.test_labels)
+        return float(right.mean()), curve
 
-    want = memo(("train-vs-reference", len(vocab)), reference_accuracy)
+    want, ref_curve = memo(("train-vs-reference", len(vocab)), reference_run)
     call = "train_classifier(corpus, epochs=20, lr=0.1, seed=1)"
+    started = time.monotonic()
     model = expect.module(student.train_classifier(*args, epochs=20, lr=0.1, seed=1), call)
-    got = held_out_accuracy(student, expect, model, x_test, corpus.test_labels)
+    took = time.monotonic() - started
+    got, logits = held_out_accuracy(student, expect, model, x_test, corpus.test_labels)
+    curve = training_curve(student, expect, helpers, (args, x_train, labels), 1) if (
+        took < CURVE_BUDGET) else []
+    if curve:
+        final = student.method(model, "__call__", x_train)
+        final_loss = helpers.cross_entropy_of(expect.array(final, "curve"), labels)
+        expect.plot("train_classifier: training loss (seed 1)", "epochs trained",
+                    "cross-entropy on the training set",
+                    {"your train_classifier": [*curve, (20, final_loss)], "reference": ref_curve})
     margin = float(expect.setting("accuracy_margin"))
-    expect.that(got >= want - margin,
-                f"{call}: held-out accuracy {got:.1%}; the reference reaches {want:.1%} and the "
-                f"check allows {margin:.0%} less")
+    if got < want - margin:
+        expect.fail(f"{call}: held-out accuracy {got:.1%}; the reference reaches {want:.1%} and "
+                    f"the check allows {margin:.0%} less",
+                    hint=helpers.untrained_hint(student, expect, args, 1, logits, x_test))

@@ -16,10 +16,11 @@ def test_mse_gradients_lecture(student, expect):
 
 
 @pytest.mark.rubric("sgd-lecture")
-def test_sgd_step_lecture(student, expect):
+def test_sgd_step_lecture(student, expect, step_variants):
     got = student.sgd_step(0.2, 12.0, 60.0, 63.0, 1e-4)
     expect.numbers(got, (0.668, 12.0078), expect.sig(m=0.2, c=12.0, x_i=60.0, y_i=63.0,
-                                                     lr=1e-4), ("new_m", "new_c"))
+                                                     lr=1e-4), ("new_m", "new_c"),
+                   variants=step_variants(0.2, 12.0, (0.668, 12.0078)))
 
 
 def line_data() -> tuple[torch.Tensor, torch.Tensor]:
@@ -33,22 +34,25 @@ def mse_of(m: float, c: float, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 @pytest.mark.rubric("fit-converges")
-def test_fit_line_converges(student, expect):
+def test_fit_line_converges(student, expect, helpers):
     x, y = line_data()
     epochs = 60
     call = expect.sig(x=x, y=y, lr=0.01, epochs=epochs)
     m, c, losses = expect.sequence(student.fit_line(x, y, 0.01, epochs), call, 3)
+    losses = helpers.read_losses(expect, losses, call, epochs)
     m, c = expect.number(m, f"{call} -> m"), expect.number(c, f"{call} -> c")
-    items = expect.sequence(losses, f"{call} -> losses", epochs)
-    losses = [expect.number(v, f"{call} -> losses[{i}]") for i, v in enumerate(items)]
     final = mse_of(m, c, x, y)
     best_m, best_c = np.polyfit(x.double().numpy(), y.double().numpy(), 1)
     best = mse_of(float(best_m), float(best_c), x, y)
+    expect.plot("fit_line: loss after each epoch", "epoch", "MSE over the data", {
+        "your fit_line": list(enumerate(losses, start=1)),
+        "least-squares minimum": [(1, best), (epochs, best)]})
     margin = float(expect.setting("loss_margin"))
     expect.that(final <= best * (1 + margin) + 1e-4,
                 f"{call} ended at m={m:.4g}, c={c:.4g} with loss {final:.4g}; the least-squares "
                 f"line (m={best_m:.4g}, c={best_c:.4g}) has loss {best:.4g}, and the check allows "
-                f"{margin:.0%} more")
+                f"{margin:.0%} more",
+                hint=helpers.DIVERGES if losses[-1] > losses[0] else None)
     expect.that(abs(losses[-1] - final) <= 1e-3 * max(final, 1.0),
                 f"{call}: losses[-1] = {losses[-1]:.6g}, but the MSE of the returned line over the "
                 f"whole data is {final:.6g}; losses should hold that MSE after each epoch")

@@ -1,0 +1,135 @@
+"""What the ``grader`` command prints: the per-function table, the top hints, the failures.
+
+Colour only when stdout is a terminal and ``NO_COLOR`` is unset or empty (https://no-color.org),
+unless ``--color``/``--no-color`` says otherwise. Student text (messages quoting their
+exceptions) is untrusted: it is printed only after :func:`grader.report.clean` has removed ANSI
+escapes and control characters, so a submission cannot move the cursor or retitle the terminal.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+
+import click
+
+from grader.assignment import Assignment
+from grader.diagnose import Hint, hint_suffix
+from grader.report import clean
+from grader.results import CheckResult, SubmissionResult
+
+MAX_HINTS = 3
+
+
+def stdout_isatty() -> bool:
+    """Whether standard output is a terminal (CliRunner's capture is not)."""
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False
+
+
+def use_colour(flag: bool | None = None) -> bool:
+    """``--color``/``--no-color`` if given, else a terminal without a non-empty NO_COLOR."""
+    if flag is not None:
+        return flag
+    if os.environ.get("NO_COLOR"):
+        return False
+    return stdout_isatty()
+
+
+def _full(score: float, max_score: float) -> bool:
+    return math.isclose(score, max_score, rel_tol=1e-9, abs_tol=1e-9)
+
+
+def _paint(text: str, score: float, max_score: float, colour: bool) -> str:
+    """Green for full points, red for none, yellow for some."""
+    if not colour:
+        return text
+    fg = "green" if _full(score, max_score) else "red" if score <= 0 else "yellow"
+    return click.style(text, fg=fg)
+
+
+def table(result: SubmissionResult, assignment: Assignment, colour: bool = False) -> str:
+    """One line per API name with checks (handout order), then the total: the score line."""
+    points = result.points_by_function(assignment.names)
+    maxima = result.max_by_function(assignment.names)
+    width = max(len(n) for n in [*points, "total"])
+    lines = []
+    for name in points:
+        if maxima[name]:
+            mark = "ok " if _full(points[name], maxima[name]) else "-- "
+            line = f"  {mark}{clean(name):<{width}}  {points[name]:g} / {maxima[name]:g}"
+            lines.append(_paint(line, points[name], maxima[name], colour))
+    total = f"  {'':3}{'total':<{width}}  {result.score:g} / {result.max_score:g}"
+    lines.append(_paint(total, result.score, result.max_score, colour))
+    return "\n".join(lines)
+
+
+def top_hints(result: SubmissionResult, limit: int = MAX_HINTS) -> list[CheckResult]:
+    """The first failed checks with a hint, one per (function, bug class), at most ``limit``."""
+    seen: set[tuple[str, str]] = set()
+    hints = []
+    for test in result.tests:
+        key = (test.function, test.bug_class)
+        if test.status == "failed" and test.hint and key not in seen:
+            seen.add(key)
+            hints.append(test)
+    return hints[:limit]
+
+
+def without_hint(test: CheckResult) -> str:
+    """The check's message without the " Likely mistake: ..." suffix its hint added."""
+    try:
+        suffix = hint_suffix(Hint(test.bug_class, test.hint))
+    except ValueError:  # a bug class this grader does not know: leave the message whole
+        return test.output
+    return test.output.removesuffix(suffix)
+
+
+def _sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _indent(text: str) -> str:
+    return textwrap.indent(text, "  ", lambda line: True)
+
+
+def check_summary(result: SubmissionResult, assignment: Assignment, colour: bool = False) -> str:
+    """What ``grader check`` prints above the report's path."""
+    lines = []
+    if result.failure:
+        lines += ["Your submission could not run:", _indent(clean(result.failure)), ""]
+    lines.append(table(result, assignment, colour))
+    if result.failure:
+        return "\n".join(lines)
+    hints = top_hints(result)
+    if hints:
+        lines.append("")
+    label = click.style("Hint", bold=True) if colour else "Hint"
+    for test in hints:
+        lines.append(f"{label} ({clean(test.function)}): {_sentence(clean(test.hint))}")
+    shown = {(t.function, t.hint) for t in hints}
+    cross = click.style("✗", fg="red") if colour else "✗"
+    for test in result.tests:
+        if test.status == "failed":
+            message = without_hint(test) if (test.function, test.hint) in shown else test.output
+            lines += ["", f"{cross} {clean(test.name)} ({test.max_score:g} points)",
+                      _indent(clean(message))]
+    return "\n".join(lines)
+
+
+def batch_summary(results: Sequence[SubmissionResult]) -> str:
+    """One line for ``grader grade``: the mean score, full marks, and submissions not run."""
+    if not results:
+        return "No submissions graded."
+    mean = sum(r.score for r in results) / len(results)
+    top = max(r.max_score for r in results)
+    full = sum(1 for r in results
+               if not r.failure and r.max_score > 0 and _full(r.score, r.max_score))
+    not_run = sum(1 for r in results if r.failure)
+    return (f"Mean score {round(mean, 2):g} / {top:g}; {full} of {len(results)} got full marks; "
+            f"{not_run} could not be run.")
