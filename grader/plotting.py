@@ -104,9 +104,43 @@ def _label(value: float) -> str:
     return f"{value:.3g}"
 
 
+@dataclass(frozen=True)
+class _Frame:
+    """Data ranges mapped onto the inner box; ``log`` maps y through log10 first."""
+
+    x_lo: float
+    x_hi: float
+    y_lo: float
+    y_hi: float
+    log: bool
+
+    def px(self, x: float) -> float:
+        return round(LEFT + (x - self.x_lo) / (self.x_hi - self.x_lo) * INNER_W, 1)
+
+    def py(self, y: float, scaled: bool = False) -> float:
+        v = y if scaled or not self.log else math.log10(y)
+        return round(TOP + INNER_H - (v - self.y_lo) / (self.y_hi - self.y_lo) * INNER_H, 1)
+
+
+INNER_W, INNER_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+
+
+def _frame(kept: list[list[tuple[float, float]]], log: bool) -> tuple[_Frame, list[float]]:
+    xs = [x for points in kept for x, _ in points]
+    ys = [math.log10(y) if log else y for points in kept for _, y in points]
+    x_lo, x_hi = min(xs), max(xs)
+    if x_hi <= x_lo:
+        x_hi = x_lo + 1.0
+    y_lo, y_hi = min(ys), max(ys)
+    if not log:
+        y_lo = min(y_lo, 0.0)
+    ticks = _nice_ticks(y_lo, y_hi)
+    y_lo, y_hi = min(y_lo, ticks[0]), max(y_hi, ticks[-1])
+    return _Frame(x_lo, x_hi, y_lo, y_hi if y_hi > y_lo else y_lo + 1.0, log), ticks
+
+
 def line_chart(plot: Plot) -> LineChart | None:
     """Lay out ``plot``; None when no series has a drawable point."""
-    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     finite = [[(x, y) for x, y in zip(s.x, s.y, strict=True)
                if math.isfinite(x) and math.isfinite(y)] for s in plot.series]
     ys = [y for points in finite for _, y in points]
@@ -115,41 +149,24 @@ def line_chart(plot: Plot) -> LineChart | None:
     log = min(ys) > 0 and max(ys) / min(ys) > 100
     kept = [[(x, y) for x, y in points if not log or y > 0] for points in finite]
     dropped = sum(len(s.x) for s in plot.series) - sum(len(p) for p in kept)
-    fy = math.log10 if log else (lambda v: v)
-    xs = [x for points in kept for x, _ in points]
-    x_lo, x_hi = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-    y_values = [fy(y) for points in kept for _, y in points]
-    y_lo, y_hi = min(y_values), max(y_values)
-    if not log:
-        y_lo = min(y_lo, 0.0)
-    y_ticks_raw = _nice_ticks(y_lo, y_hi)
-    y_lo, y_hi = min(y_lo, y_ticks_raw[0]), max(y_hi, y_ticks_raw[-1])
-    if y_hi <= y_lo:
-        y_hi = y_lo + 1.0
-
-    def px(x: float) -> float:
-        return round(LEFT + (x - x_lo) / (x_hi - x_lo) * inner_w, 1)
-
-    def py(y: float) -> float:
-        return round(TOP + inner_h - (fy(y) - y_lo) / (y_hi - y_lo) * inner_h, 1)
-
+    frame, y_ticks = _frame(kept, log)
     lines = tuple(
-        Line(s.label, " ".join(f"{px(x)},{py(y)}" for x, y in points),
+        Line(s.label, " ".join(f"{frame.px(x)},{frame.py(y)}" for x, y in points),
              COLOURS[i % len(COLOURS)], DASHES[i % len(DASHES)],
-             tuple((px(x), py(y)) for x, y in points) if len(points) <= 12 else ())
+             tuple((frame.px(x), frame.py(y)) for x, y in points) if len(points) <= 12 else ())
         for i, (s, points) in enumerate(zip(plot.series, kept, strict=True)))
-    x_ticks = tuple(Tick(px(t), _label(t)) for t in _nice_ticks(x_lo, x_hi) if t <= x_hi)
-    y_ticks = tuple(Tick(round(TOP + inner_h - (t - y_lo) / (y_hi - y_lo) * inner_h, 1),
-                         _label(10**t if log else t)) for t in y_ticks_raw)
+    x_ticks = tuple(Tick(frame.px(t), _label(t)) for t in _nice_ticks(frame.x_lo, frame.x_hi)
+                    if frame.x_lo <= t <= frame.x_hi)
+    ticks = tuple(Tick(frame.py(t, scaled=True), _label(10**t if log else t)) for t in y_ticks)
     return LineChart(plot.title, plot.x_label, plot.y_label + (" (log scale)" if log else ""),
-                     WIDTH, HEIGHT, LEFT, TOP, inner_w, inner_h, x_ticks, y_ticks, lines, log,
+                     WIDTH, HEIGHT, LEFT, TOP, INNER_W, INNER_H, x_ticks, ticks, lines, log,
                      dropped)
 
 
 def histogram(title: str, x_label: str, labels: Sequence[str],
               counts: Sequence[int]) -> BarChart:
     """Bars of ``counts`` over the bins named by ``labels``."""
-    inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    inner_w, inner_h = INNER_W, INNER_H
     top = max(max(counts, default=0), 1)
     ticks = [t for t in _nice_ticks(0, top) if float(t).is_integer()]
     top = max(top, int(ticks[-1]))
