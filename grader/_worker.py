@@ -2,10 +2,12 @@
 
 Started by the trusted process as ``python -I -B _worker.py zygote FD`` with an allow-listed
 environment. The zygote imports numpy and torch (nothing secret: no check, reference or other
-submission is ever loaded here) and then forks one worker per request. A worker imports one
-submission by path from its scratch directory and answers requests (import, call, method,
-bye) with plain-data frames (see ``protocol.py``, loaded by path: this file must not import
-the grader package, which need not be importable here).
+submission is ever loaded here) and then forks one worker per request. A worker confines
+itself first (namespaces, tmpfs scratch, rlimits, Landlock, seccomp: ``_confine.py``), then
+imports one submission by path from its scratch directory and answers requests (import, call,
+method, bye) with plain-data frames (see ``protocol.py``). Sibling modules are loaded by path:
+this file must not import the grader package, which need not be importable here.
+``_worker.py probe`` prints which layers this machine can apply (``isolation.probe``).
 
 Everything in a worker is under the submission's control once it is imported; nothing the
 worker says is trusted: the trusted side checks every value it gets back.
@@ -18,6 +20,7 @@ import json
 import os
 import socket
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -25,13 +28,13 @@ from typing import Any
 MAX_NAMES = 500
 
 
-def _load_protocol() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "_grader_protocol", Path(__file__).with_name("protocol.py")
-    )
+def _load(name: str) -> Any:
+    """Load a sibling module by path under a private name (``_grader_<name>``)."""
+    key = f"_grader_{name}"
+    spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    sys.modules[key] = module
     spec.loader.exec_module(module)
     return module
 
@@ -39,8 +42,8 @@ def _load_protocol() -> Any:
 class _Refuse:
     """A meta-path finder that refuses the grader's own packages (no shortcut to answers).
 
-    The file system stays readable until the sandbox layers of a later stage close it; this
-    only keeps ``import grader`` / ``import reference`` from working by accident.
+    Landlock makes the checkout unreadable; this also covers machines without it, and keeps
+    ``import grader`` / ``import reference`` from working by accident.
     """
 
     BLOCKED = frozenset({"grader", "reference", "assignments"})
@@ -70,8 +73,16 @@ def zygote(ctl_fd: int) -> None:
     import torch
 
     torch.set_num_threads(1)
-    torch.zeros(2).add_(1)
-    protocol = _load_protocol()
+    # One optimizer step here, once: torch.optim pulls in torch._dynamo (~800 modules, ~1 s)
+    # on first use, which every forked worker would otherwise pay again.
+    model = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    torch.nn.functional.cross_entropy(model(torch.zeros(1, 2)), torch.zeros(1, dtype=torch.long)
+                                      ).backward()  # type: ignore[no-untyped-call]
+    optimizer.step()
+    del model, optimizer
+    protocol = _load("protocol")
+    confine = _load("_confine")  # and, through it, the layers' modules and pyseccomp
     sys.meta_path.insert(0, _Refuse())
     ctl = socket.socket(fileno=ctl_fd)
     ctl.send(json.dumps({"ready": True, "torch": torch.__version__}).encode())
@@ -85,18 +96,31 @@ def zygote(ctl_fd: int) -> None:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                _become_worker(ctl, fds, request, protocol)
+                _become_worker(ctl, fds, request, protocol, confine)
             for fd in fds:
                 os.close(fd)
             ctl.send(json.dumps({"pid": pid}).encode())
         elif request["op"] == "wait":
-            _pid, status = os.waitpid(int(request["pid"]), 0)
+            status = _wait(int(request["pid"]), request.get("timeout"))
             ctl.send(json.dumps({"status": status}).encode())
 
 
-def _become_worker(
-    ctl: socket.socket, fds: list[int], request: dict[str, Any], protocol: Any
-) -> None:
+def _wait(pid: int, timeout: float | None) -> int | None:
+    """The wait status of ``pid``; None if it is still running after ``timeout`` seconds (or
+    is not a child of ours: the zygote must outlive any odd request)."""
+    deadline = None if timeout is None else time.monotonic() + float(timeout)
+    try:
+        while True:
+            done, status = os.waitpid(pid, 0 if deadline is None else os.WNOHANG)
+            if done or (deadline is not None and time.monotonic() > deadline):
+                return status if done else None
+            time.sleep(0.002)
+    except ChildProcessError:
+        return None
+
+
+def _become_worker(ctl: socket.socket, fds: list[int], request: dict[str, Any], protocol: Any,
+                   confine: Any) -> None:
     chan_fd, out_fd, err_fd = fds
     try:
         ctl.close()
@@ -106,29 +130,12 @@ def _become_worker(
         os.dup2(err_fd, 2)
         os.close(out_fd)
         os.close(err_fd)
-        scratch = request["scratch"]
-        os.chdir(scratch)
-        os.environ["HOME"] = scratch
-        os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
-        os.makedirs(os.environ["TMPDIR"], exist_ok=True)
-        # After site-packages, so a submission's numpy.py cannot shadow the real numpy.
-        sys.path.append(scratch)
-        _apply_limits(request["limits"])
+        confine.enter(request, chan_fd, protocol)  # returns in the confined worker only
         Worker(chan_fd, protocol).serve()
     except BaseException:
         traceback.print_exc()
     finally:
         os._exit(0)
-
-
-def _apply_limits(limits: dict[str, int]) -> None:
-    import resource
-
-    for name, value in limits.items():
-        which = getattr(resource, name)
-        _soft, hard = resource.getrlimit(which)
-        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
-        resource.setrlimit(which, (value, value))
 
 
 # ---------------------------------------------------------------- worker
@@ -290,5 +297,7 @@ def _safe_str(obj: Any) -> str:
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "zygote":
         zygote(int(sys.argv[2]))
+    elif sys.argv[1:] == ["probe"]:
+        _load("_confine").probe_main()
     else:
-        sys.exit("usage: _worker.py zygote FD")
+        sys.exit("usage: _worker.py zygote FD | _worker.py probe")

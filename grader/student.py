@@ -251,8 +251,11 @@ def _call_failure(function: str, info: Any, names: tuple[str, ...]) -> StudentFa
         return StudentFailure(f"{function} returned a value the grader could not read "
                               f"(invalid result: {etype}: {message})")
     frames = _frames(info)
+    said = f": {message}" if message else ""
+    if etype == "NotImplementedError":
+        said += " (the starter's placeholder is still there: write this function)"
     return StudentFailure(
-        f"{function} raised {etype}: {message}{frames}",
+        f"{function} raised {etype}{said}{frames}",
         f"{function} raised {etype} on a hidden input (the message is not shown for hidden "
         f"checks){frames}",
     )

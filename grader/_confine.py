@@ -1,0 +1,346 @@
+"""Confine a freshly forked worker before any student code runs (loaded by path, see _worker.py).
+
+With namespaces, one forked process becomes three::
+
+    zygote ─ outer (setsid; unshares user, mount, PID, net, IPC and UTS namespaces, waits)
+               └─ init, PID 1 of the new namespace (private mounts, /proc, tmpfs; reaps)
+                    └─ worker, PID 2 (rlimits, no capabilities, no_new_privs, Landlock,
+                       seccomp; then it serves the trusted side)
+
+The student's code is not PID 1 because the kernel protects a namespace's init from signals
+its own namespace sends (``os.kill(os.getpid(), SIGKILL)``, SIGXCPU at the CPU limit, SIGXFSZ
+at the file size limit would all be ignored) and because init must reap orphans. When the
+worker ends, init ends, and the kernel kills everything left in the namespace (children that
+called setsid() included); the outer process then ends the way the worker did, so the zygote
+reports the worker's own exit status. The trusted side's SIGKILL to the outer process's group
+reaches init too, and each level dies with its parent (PR_SET_PDEATHSIG).
+
+The worker reports what was applied in a first frame, ``{"ready": true, ...facts}``, before
+any student code runs; a requested layer that fails ends it with ``{"ready": false, "layer":
+..., "error": ...}`` instead (fail closed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, NoReturn
+
+LINUX = sys.platform.startswith("linux")
+HERE = Path(__file__).resolve().parent
+
+
+def _sibling(name: str) -> Any:
+    """Load a sibling module by path (the grader package is not importable in workers)."""
+    key = f"_grader_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, HERE / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+# ctypes over Linux's own calls: loaded on Linux only, and used only there.
+ns: Any = _sibling("namespaces") if LINUX else None
+landlock: Any = _sibling("landlock") if LINUX else None
+_seccomp_filter: Any = _sibling("seccomp_filter") if LINUX else None
+
+
+def _load_seccomp() -> tuple[Any, str]:
+    """pyseccomp, imported in the zygote (it runs ldconfig to find libseccomp, once)."""
+    if _seccomp_filter is None:
+        return None, "not Linux"
+    try:
+        return _seccomp_filter.load_library(), ""
+    except (ImportError, OSError) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+
+
+SECCOMP, SECCOMP_MISSING = _load_seccomp()
+RUNTIME = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+           *(p for p in sys.path if Path(p).name in ("site-packages", "dist-packages"))]
+
+
+class LayerFailed(Exception):
+    def __init__(self, layer: str, error: BaseException) -> None:
+        super().__init__(f"{layer}: {error}")
+        self.layer = layer
+        self.error = f"{type(error).__name__}: {error}"
+
+
+def enter(request: dict[str, Any], chan_fd: int, protocol: Any) -> dict[str, Any]:
+    """Apply the requested layers; returns (in the confined worker only) what was applied.
+
+    Any failure is sent on the channel as a not-ready frame and ends the process.
+    """
+    layers = request.get("layers", {})
+    facts: dict[str, Any] = {"ready": True}
+    try:
+        limits = dict(request["limits"])
+        if LINUX and os.geteuid() == 0 and "extra_processes" in request:
+            facts["pids_cgroup"] = _join_pids_cgroup(int(request["extra_processes"]) + 3)
+        if LINUX and layers.get("namespaces"):
+            _namespaces(request, chan_fd)
+            facts.update(namespaces=True, scratch_size=request["scratch_size"],
+                         scratch_inodes=request["scratch_inodes"])
+            if "extra_processes" in request:
+                # The kernel counts a user namespace's processes on their own: here only the
+                # outer process, init and the worker, not the user's others outside.
+                limits["RLIMIT_NPROC"] = int(request["extra_processes"]) + 3
+        _workspace(request["scratch"])
+        _apply_limits(limits)
+        if LINUX:
+            facts.update(_restrict(request["scratch"], layers))
+    except LayerFailed as exc:
+        _fail(chan_fd, protocol, exc.layer, exc.error)
+    except Exception as exc:
+        _fail(chan_fd, protocol, "setup", f"{type(exc).__name__}: {exc}")
+    protocol.write_frame(chan_fd, facts)
+    return facts
+
+
+PIDS_CGROUPS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
+
+
+def _join_pids_cgroup(limit: int) -> bool:
+    """Cap this worker's tasks with a pids cgroup: RLIMIT_NPROC does not bind uid 0.
+
+    Best effort, for root only (an ordinary user is bound by RLIMIT_NPROC); the folders of
+    workers that have ended are removed here too, since nothing else outlives them.
+    """
+    for base in PIDS_CGROUPS:
+        parent = os.path.join(base, "dl-grader")
+        if base.endswith("pids"):
+            if not os.path.exists(os.path.join(base, "cgroup.procs")):
+                continue
+        elif "pids" not in _read(os.path.join(base, "cgroup.subtree_control")).split():
+            continue
+        try:
+            os.makedirs(parent, exist_ok=True)
+            for stale in os.listdir(parent):
+                with contextlib.suppress(OSError):  # busy: a live worker's
+                    os.rmdir(os.path.join(parent, stale))
+            mine = os.path.join(parent, f"w{os.getpid()}")
+            os.mkdir(mine)
+            Path(mine, "pids.max").write_text(str(limit))
+            Path(mine, "cgroup.procs").write_text(str(os.getpid()))
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def _fail(chan_fd: int, protocol: Any, layer: str, error: str) -> NoReturn:
+    try:
+        protocol.write_frame(chan_fd, {"ready": False, "layer": layer, "error": error[:1000]})
+    finally:
+        os._exit(1)
+
+
+def _step(layer: str, fn: Any, *args: Any) -> None:
+    try:
+        fn(*args)
+    except Exception as exc:
+        raise LayerFailed(layer, exc) from None
+
+
+def _namespaces(request: dict[str, Any], chan_fd: int) -> None:
+    """Become the worker inside fresh namespaces (see the module docstring)."""
+    uid, gid = os.getuid(), os.getgid()
+    _step("namespaces", ns.unshare, ns.ALL)
+    _step("namespaces", ns.map_own_ids, uid, gid)
+    status_r, status_w = os.pipe()
+    init = os.fork()
+    if init:
+        os.close(status_w)
+        os.close(chan_fd)
+        _relay(init, status_r)
+    os.close(status_r)
+    _step("namespaces", ns.die_with_parent, int(signal.SIGKILL))
+    _step("namespaces", ns.private_proc)
+    _step("scratch tmpfs", ns.scratch_tmpfs, request["scratch"], int(request["scratch_size"]),
+          int(request["scratch_inodes"]))
+    worker = os.fork()
+    if worker:
+        os.close(chan_fd)
+        _init(worker, status_w)
+    os.close(status_w)
+    _step("namespaces", ns.die_with_parent, int(signal.SIGKILL))
+    if os.getppid() != 1:  # init died before the line above: nothing would kill us with it
+        os._exit(1)
+
+
+def _init(worker: int, status_w: int) -> NoReturn:
+    """PID 1: reap orphans until the worker ends, then pass its wait status on and end."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT,
+                signal.SIGUSR1, signal.SIGUSR2):
+        signal.signal(sig, signal.SIG_IGN)
+    ns.undumpable()  # after the fork: the worker keeps its own /proc files readable
+    while True:
+        try:
+            pid, status = os.waitpid(-1, 0)
+        except ChildProcessError:
+            os._exit(1)
+        if pid == worker:
+            os.write(status_w, str(status).encode())
+            os._exit(0)
+
+
+def _relay(init: int, status_r: int) -> NoReturn:
+    """The outer process: wait for init, then end exactly as the worker ended."""
+    _, init_status = os.waitpid(init, 0)
+    data = os.read(status_r, 32)  # empty when init was killed before it could write
+    end_like(int(data) if data else init_status)
+
+
+def end_like(status: int) -> NoReturn:
+    """Exit with the code, or die by the signal, of a wait status."""
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if sig not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        os.kill(os.getpid(), sig)
+        os._exit(128 + sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _workspace(scratch: str) -> None:
+    # After the tmpfs mount: a working directory opened before it would reach the disk below.
+    os.chdir(scratch)
+    os.environ["HOME"] = scratch
+    os.environ["TMPDIR"] = os.path.join(scratch, "tmp")
+    os.makedirs(os.environ["TMPDIR"], exist_ok=True)
+    # Settled now: gettempdir() would otherwise probe for a writable folder on first use, and
+    # fail for an honest function once an earlier one has filled the scratch.
+    tempfile.tempdir = os.environ["TMPDIR"]
+    # torch.optim makes sure its compiler cache folder exists; made now, before any student
+    # code can use up the scratch's inodes, that check needs none.
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(scratch, "tmp", "torchinductor")
+    os.makedirs(os.environ["TORCHINDUCTOR_CACHE_DIR"], exist_ok=True)
+    # After site-packages, so a submission's numpy.py cannot shadow the real numpy.
+    sys.path.append(scratch)
+
+
+def _apply_limits(limits: dict[str, int]) -> None:
+    for name, value in limits.items():
+        which = getattr(resource, name)
+        _soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(which, (value, value))
+
+
+def _restrict(scratch: str, layers: dict[str, Any]) -> dict[str, Any]:
+    """Capabilities, no_new_privs, Landlock, then seccomp (last: it forbids mount, unshare)."""
+    facts: dict[str, Any] = {}
+    _step("capabilities", ns.drop_capabilities)
+    facts["capabilities_dropped"] = True
+    _step("no_new_privs", ns.no_new_privs)
+    facts["no_new_privs"] = True
+    if layers.get("landlock"):
+        abi = landlock.abi_version()
+        if abi < 1:
+            raise LayerFailed("landlock", OSError("Landlock is not enabled in this kernel"))
+        rules = landlock.plan(scratch, landlock.runtime_paths(RUNTIME, str(HERE)))
+        _step("landlock", landlock.restrict, rules, abi)
+        facts["landlock"] = abi
+    if layers.get("seccomp"):
+        if SECCOMP is None:
+            raise LayerFailed("seccomp", OSError(SECCOMP_MISSING))
+        _step("seccomp", _seccomp_filter.install, SECCOMP)
+        facts["seccomp"] = True
+    return facts
+
+
+# ---------------------------------------------------------------- probe
+
+
+LAYERS = ("namespaces", "landlock", "seccomp")
+
+
+def probe() -> dict[str, Any]:
+    """Which layers a worker can apply here, found by confining throwaway workers.
+
+    Starts with every layer; a layer that fails (or leaves a worker that cannot import the
+    standard library and numpy) is recorded with its error and left out of the next attempt,
+    until one attempt succeeds.
+    """
+    wanted = {name: LINUX for name in LAYERS}
+    errors: dict[str, str] = {} if LINUX else {name: "not Linux" for name in LAYERS}
+    with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
+        for _attempt in range(len(LAYERS) + 1):
+            reply = _try(scratch, wanted)
+            layer = str(reply.get("layer"))
+            failed = {"scratch tmpfs": "namespaces"}.get(layer, layer)
+            if reply.get("ready") or failed not in wanted or not wanted[failed]:
+                break
+            errors[failed] = str(reply.get("error"))
+            wanted[failed] = False
+    facts = {k: v for k, v in reply.items() if k != "ready"} if reply.get("ready") else {}
+    return {"facts": facts, "errors": errors, "setup_error": "" if reply.get("ready")
+            else str(reply.get("error"))}
+
+
+def _try(scratch: str, layers: dict[str, bool]) -> dict[str, Any]:
+    protocol = _sibling("protocol")
+    parent, child = socket.socketpair()
+    request = {"scratch": scratch, "limits": {}, "layers": layers,
+               "scratch_size": 1 << 20, "scratch_inodes": 64}
+    pid = os.fork()
+    if pid == 0:
+        parent.close()
+        enter(request, child.fileno(), protocol)
+        protocol.write_frame(child.fileno(), _works())
+        os._exit(0)
+    child.close()
+    try:
+        reply = dict(protocol.read_frame(parent.fileno()))
+        works = protocol.read_frame(parent.fileno()) if reply.get("ready") else {"ok": True}
+    except Exception as exc:  # EOF, a malformed frame: the attempt failed, whatever the cause
+        return {"ready": False, "layer": "setup", "error": f"no answer: {exc}"}
+    finally:
+        parent.close()
+        os.waitpid(pid, 0)
+    if works.get("ok"):
+        return reply
+    # Only Landlock limits which files a worker reads; seccomp, what it calls.
+    layer = next((name for name in ("landlock", "seccomp") if layers.get(name)), "setup")
+    return {"ready": False, "layer": layer, "error": works.get("error")}
+
+
+def _works() -> dict[str, Any]:
+    """Whether a confined worker can still import what submissions use."""
+    try:
+        # decimal is not imported yet: it is read from the standard library; numpy from
+        # site-packages.
+        import decimal
+
+        import numpy
+
+        del decimal, numpy
+    except Exception as exc:
+        return {"ok": False, "error": f"a confined worker cannot import: {exc!r}"}
+    return {"ok": True}
+
+
+def probe_main() -> None:
+    """``_worker.py probe``: print the probe's findings as one JSON line."""
+    print(json.dumps(probe()), flush=True)
