@@ -1,9 +1,10 @@
-"""Submission intake: a ``.py`` file, a directory, or a ``.zip`` of one submission.
+"""Submission intake: a ``.py`` file, a notebook, a directory, or a ``.zip`` of one submission.
 
 Reading never raises for bad content: a submission that cannot be used becomes a
 :class:`Submission` with ``error`` set, which grades to 0 with that reason, so a batch goes on.
-Archives are read member by member (never ``extractall``): no absolute or ``..`` paths, no
-links, caps on count and size; files are staged with ``O_EXCL | O_NOFOLLOW``.
+Archives are read member by member by :mod:`grader.safezip` (no absolute or ``..`` paths, no
+links, caps on count, size and ratio); files are staged with ``O_EXCL | O_NOFOLLOW``. A notebook
+(``submission.ipynb``) becomes the module ``submission.py`` (:mod:`grader.notebook`).
 """
 
 from __future__ import annotations
@@ -12,21 +13,26 @@ import hashlib
 import io
 import os
 import re
-import stat
 import tokenize
 import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from grader.notebook import NotebookError, notebook_to_source
+from grader.safezip import ZIP_ERRORS, read_member, safe_zip_paths, zip_members
+from grader.safezip import IntakeError as IntakeError  # re-exported: the intake's error
+
 MAX_FILE = 1024 * 1024
+MAX_NOTEBOOK = 16 * 1024 * 1024
+"""A notebook's cap (outputs such as plots make notebooks large; they are not graded)."""
 MAX_TOTAL = 8 * 1024 * 1024
 MAX_FILES = 50
 MAX_ZIP_ENTRIES = 1000
-MAX_ZIP_RATIO = 200
 _SAFE_ID = re.compile(r"[^A-Za-z0-9._-]+")
 _BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
-_IGNORED = ("__MACOSX/", ".DS_Store", "__pycache__/")
+_CODE = (".py", ".ipynb")
+_TOP_LEVEL_ONLY = "only .py and .ipynb files at the top level are graded"
 
 
 @dataclass(frozen=True)
@@ -47,34 +53,73 @@ class Submission:
     """Why it cannot be graded at all, or None."""
 
 
-class _Reject(Exception):
-    pass
-
-
 def read_submission(path: Path, main_name: str = "submission.py") -> Submission:
     """Read a submission from disk; the result's ``error`` says why it cannot be graded."""
     sub_id = safe_id(path.stem if path.is_file() else path.name)
     notes: list[str] = []
     try:
-        if path.is_dir():
-            raw, digest = _read_dir(path, notes)
-        elif path.suffix == ".zip":
-            raw, digest = _read_zip(path, notes)
-        elif path.suffix == ".py":
-            data = _read_capped(path)
-            raw, digest = {path.name: data}, hashlib.sha256(data).hexdigest()
-        elif path.suffix == ".ipynb":
-            raise _Reject(f"{path.name}: notebooks are not graded yet; export it as a .py file "
-                          "(File > Download as > Python) and submit that")
-        else:
-            raise _Reject(f"{path.name}: not a .py file, a folder or a .zip; submit "
-                          f"{main_name}")
-        main = _choose_main(raw, main_name, path)
-        files = {name: data for name, data in raw.items() if name.endswith(".py")}
+        raw, digest = _read_any(path, main_name, notes)
+        target = module_name(main_name)
+        files = _notebook_as_module(raw, target, path.name, notes)
+        main = _choose_main(files, target, path)
         _check_text(main, files[main], notes)
-    except _Reject as exc:
+    except IntakeError as exc:
         return Submission(sub_id, path, error=str(exc), notes=tuple(notes))
     return Submission(sub_id, path, files, main, digest, tuple(notes))
+
+
+def module_name(main_name: str) -> str:
+    """The module a submission is graded as: ``submission.py`` for ``submission.ipynb`` too."""
+    return str(PurePosixPath(main_name).with_suffix(".py"))
+
+
+def _read_any(path: Path, main_name: str, notes: list[str]) -> tuple[dict[str, bytes], str]:
+    if path.is_dir():
+        return _read_dir(path, notes)
+    if path.suffix == ".zip":
+        return _read_zip(path, notes)
+    if path.suffix in _CODE:
+        data = _read_capped(path)
+        return {path.name: data}, hashlib.sha256(data).hexdigest()
+    raise IntakeError(f"{path.name}: not a .py file, a notebook (.ipynb), a folder or a .zip; "
+                      f"submit {main_name}")
+
+
+def _notebook_as_module(raw: Mapping[str, bytes], target: str, where: str,
+                        notes: list[str]) -> dict[str, bytes]:
+    """The submission's .py files, with the graded notebook (if any) as ``target``."""
+    py = {name: data for name, data in raw.items() if name.endswith(".py")}
+    notebooks = sorted(name for name in raw if name.endswith(".ipynb"))
+    if not notebooks:
+        return py
+    chosen = _pick_notebook(notebooks, py, target, where)
+    graded = chosen or (target if target in py else "the .py file")
+    notes.extend(f"ignored {name}: {graded} is graded" for name in notebooks if name != chosen)
+    if chosen is None:
+        return py
+    try:
+        source, nb_notes = notebook_to_source(raw[chosen], chosen)
+    except NotebookError as exc:
+        raise IntakeError(str(exc)) from None
+    notes.extend(nb_notes)
+    return {**py, target: source}
+
+
+def _pick_notebook(notebooks: list[str], py: Mapping[str, bytes], target: str,
+                   where: str) -> str | None:
+    """The notebook to grade: ``submission.ipynb`` unless ``submission.py`` is there too, or
+    the only notebook of a submission without .py files."""
+    if target in py:
+        return None
+    own = str(PurePosixPath(target).with_suffix(".ipynb"))
+    if own in notebooks:
+        return own
+    if py:
+        return None
+    if len(notebooks) == 1:
+        return notebooks[0]
+    raise IntakeError(f"{where}: found {len(notebooks)} notebooks ({', '.join(notebooks[:5])}); "
+                      f"name the one to grade {own}")
 
 
 def safe_id(name: str) -> str:
@@ -121,10 +166,14 @@ def stage(sub: Submission, scratch: Path) -> Path:
     return scratch / sub.main
 
 
+def _limit(name: str) -> int:
+    return MAX_NOTEBOOK if name.endswith(".ipynb") else MAX_FILE
+
+
 def _read_capped(path: Path) -> bytes:
-    size = path.stat().st_size
-    if size > MAX_FILE:
-        raise _Reject(f"{path.name} is {size} bytes; the limit is {MAX_FILE} bytes")
+    size, limit = path.stat().st_size, _limit(path.name)
+    if size > limit:
+        raise IntakeError(f"{path.name} is {size} bytes; the limit is {limit} bytes")
     return path.read_bytes()
 
 
@@ -133,10 +182,10 @@ def _read_dir(path: Path, notes: list[str]) -> tuple[dict[str, bytes], str]:
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         if entry.is_symlink():
             notes.append(f"ignored {entry.name}: links are not followed")
-        elif entry.is_file() and entry.name.endswith(".py"):
+        elif entry.is_file() and entry.name.endswith(_CODE):
             files[entry.name] = _read_capped(Path(entry.path))
         elif not entry.name.startswith(".") and entry.name != "__pycache__":
-            notes.append(f"ignored {entry.name}: only .py files at the top level are graded")
+            notes.append(f"ignored {entry.name}: {_TOP_LEVEL_ONLY}")
     _check_totals(files, path.name)
     return files, _digest(files)
 
@@ -144,75 +193,40 @@ def _read_dir(path: Path, notes: list[str]) -> tuple[dict[str, bytes], str]:
 def _read_zip(path: Path, notes: list[str]) -> tuple[dict[str, bytes], str]:
     try:
         with zipfile.ZipFile(path) as zf:
-            members = [m for m in zf.infolist() if not _ignored(m.filename)]
-            if len(members) > MAX_ZIP_ENTRIES:
-                raise _Reject(f"{path.name} has {len(members)} entries; the limit is "
-                              f"{MAX_ZIP_ENTRIES}")
+            members = zip_members(zf, path.name, MAX_ZIP_ENTRIES)
             names = _zip_names(members, path.name)
             files: dict[str, bytes] = {}
             for member in members:
-                name = names.get(member.filename)
-                if name is None:
+                name = names[member.filename]
+                if "/" in name or not name.endswith(_CODE):
+                    notes.append(f"ignored {name}: {_TOP_LEVEL_ONLY}")
                     continue
-                if "/" in name or not name.endswith(".py"):
-                    notes.append(f"ignored {name}: only .py files at the top level are graded")
-                    continue
-                files[name] = _read_member(zf, member, path.name)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-        raise _Reject(f"{path.name} is not a readable zip archive ({exc})") from None
+                files[name] = read_member(zf, member, path.name, _limit(name))
+    except ZIP_ERRORS as exc:
+        raise IntakeError(f"{path.name} is not a readable zip archive ({exc})") from None
     _check_totals(files, path.name)
     return files, hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _ignored(name: str) -> bool:
-    return name.endswith("/") or any(part in name for part in _IGNORED)
-
-
 def _zip_names(members: list[zipfile.ZipInfo], archive: str) -> dict[str, str]:
     """Member name -> name inside the submission, after safety checks and prefix stripping."""
-    paths = {}
-    for m in members:
-        raw = m.filename
-        mode = m.external_attr >> 16
-        if stat.S_ISLNK(mode):
-            raise _Reject(f"{archive}: {raw!r} is a symbolic link; archives may hold files only")
-        pure = PurePosixPath(raw.replace("\\", "/"))
-        if not pure.parts:
-            # "." and "" name no file; parts[0] below would fail on them.
-            raise _Reject(f"{archive}: entry {raw!r} has no file name; archives may hold "
-                          "named files only")
-        if "\x00" in raw or pure.is_absolute() or ".." in pure.parts or ":" in pure.parts[0]:
-            raise _Reject(f"{archive}: unsafe path {raw!r}; archives may hold relative paths "
-                          "inside the archive only")
-        paths[raw] = pure
+    paths = safe_zip_paths(members, archive)
     tops = {p.parts[0] for p in paths.values()}
     strip = len(tops) == 1 and all(len(p.parts) > 1 for p in paths.values())
-    names = {raw: "/".join(p.parts[1:] if strip else p.parts) for raw, p in paths.items()}
-    folded = [n.casefold() for n in names.values()]
-    if len(set(folded)) != len(folded):
-        raise _Reject(f"{archive}: two entries differ only by letter case; rename one")
-    return names
-
-
-def _read_member(zf: zipfile.ZipFile, member: zipfile.ZipInfo, archive: str) -> bytes:
-    if member.file_size > MAX_FILE or (
-        member.compress_size and member.file_size / member.compress_size > MAX_ZIP_RATIO
-    ):
-        raise _Reject(f"{archive}: {member.filename} is too large or too compressed "
-                      f"(limit {MAX_FILE} bytes)")
-    with zf.open(member) as f:
-        data = f.read(MAX_FILE + 1)
-    if len(data) > MAX_FILE:
-        raise _Reject(f"{archive}: {member.filename} is larger than {MAX_FILE} bytes")
-    return data
+    return {raw: "/".join(p.parts[1:] if strip else p.parts) for raw, p in paths.items()}
 
 
 def _check_totals(files: Mapping[str, bytes], where: str) -> None:
     if len(files) > MAX_FILES:
-        raise _Reject(f"{where} holds {len(files)} .py files; the limit is {MAX_FILES}")
-    total = sum(len(d) for d in files.values())
+        raise IntakeError(f"{where} holds {len(files)} .py and .ipynb files; the limit is "
+                          f"{MAX_FILES}")
+    total = sum(len(d) for name, d in files.items() if name.endswith(".py"))
     if total > MAX_TOTAL:
-        raise _Reject(f"{where} holds {total} bytes of code; the limit is {MAX_TOTAL}")
+        raise IntakeError(f"{where} holds {total} bytes of code; the limit is {MAX_TOTAL}")
+    notebooks = sum(len(d) for name, d in files.items() if name.endswith(".ipynb"))
+    if notebooks > MAX_NOTEBOOK:
+        raise IntakeError(f"{where} holds {notebooks} bytes of notebooks; the limit is "
+                          f"{MAX_NOTEBOOK}")
 
 
 def _digest(files: Mapping[str, bytes]) -> str:
@@ -230,9 +244,9 @@ def _choose_main(files: Mapping[str, bytes], main_name: str, path: Path) -> str:
     if len(py) == 1:
         return py[0]
     if not py:
-        raise _Reject(f"{path.name}: no .py file found; submit {main_name}")
-    raise _Reject(f"{path.name}: found {len(py)} .py files ({', '.join(py[:5])}); name the one "
-                  f"to grade {main_name}")
+        raise IntakeError(f"{path.name}: no .py file found; submit {main_name}")
+    raise IntakeError(f"{path.name}: found {len(py)} .py files ({', '.join(py[:5])}); name "
+                      f"the one to grade {main_name}")
 
 
 def _check_text(name: str, data: bytes, notes: list[str]) -> None:
@@ -240,9 +254,9 @@ def _check_text(name: str, data: bytes, notes: list[str]) -> None:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
     except (SyntaxError, UnicodeDecodeError, LookupError) as exc:
-        raise _Reject(f"{name} is not valid text ({exc}); save it as UTF-8") from None
+        raise IntakeError(f"{name} is not valid text ({exc}); save it as UTF-8") from None
     if "\x00" in text:
-        raise _Reject(f"{name} contains NUL bytes; save it as plain UTF-8 text")
+        raise IntakeError(f"{name} contains NUL bytes; save it as plain UTF-8 text")
     if _BIDI.search(text):
         notes.append(f"{name} contains bidirectional control characters (Trojan Source); "
                      "what you see may not be what runs")

@@ -54,20 +54,23 @@ def test_oversized_py_file_is_an_error(tmp_path):
     assert sub.files == {}
 
 
-def test_notebook_is_refused_with_how_to_export(tmp_path):
+def test_malformed_notebook_is_an_error_naming_the_file(tmp_path):
+    # Notebooks are read by grader.notebook (tests/grader/test_notebook.py); a bad one is a
+    # readable error here, never a crash.
     path = tmp_path / "hw.ipynb"
     path.write_text("{}")
     sub = read_submission(path)
     assert sub.error is not None
-    assert sub.error.startswith("hw.ipynb: notebooks are not graded")
-    assert "export it as a .py file" in sub.error
+    assert sub.error.startswith("hw.ipynb is not a Jupyter notebook")
+    assert "submit a .py file" in sub.error
 
 
 def test_other_suffix_is_refused(tmp_path):
     path = tmp_path / "hw.txt"
     path.write_bytes(CODE)
     sub = read_submission(path)
-    assert sub.error == "hw.txt: not a .py file, a folder or a .zip; submit submission.py"
+    assert sub.error == ("hw.txt: not a .py file, a notebook (.ipynb), a folder or a .zip; "
+                         "submit submission.py")
 
 
 # ---------------------------------------------------------------- text checks
@@ -131,7 +134,7 @@ def test_folder_with_submission_and_helper_stages_both(tmp_path):
     assert sub.error is None
     assert sub.id == "bob" and sub.main == "submission.py"
     assert set(sub.files) == {"submission.py", "helper.py"}
-    assert "ignored notes.txt: only .py files at the top level are graded" in sub.notes
+    assert "ignored notes.txt: only .py and .ipynb files at the top level are graded" in sub.notes
     scratch = tmp_path / "scratch"
     scratch.mkdir()
     main = stage(sub, scratch)
@@ -208,7 +211,8 @@ def test_zip_with_single_top_folder_is_stripped(tmp_path):
     assert sub.id == "frank"
     assert set(sub.files) == {"submission.py", "helper.py"}
     assert sub.files["submission.py"] == CODE
-    assert "ignored data/notes.py: only .py files at the top level are graded" in sub.notes
+    assert ("ignored data/notes.py: only .py and .ipynb files at the top level are graded"
+            in sub.notes)
     assert sub.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
