@@ -1,20 +1,30 @@
 """The ``grader`` command: a thin click layer over :mod:`grader.grading` and :mod:`grader.terminal`.
 
 Exit codes: 0 when grading ran (whatever the score), 1 when the grader itself failed, 2 for a
-usage error.
+usage error, 3 when ``grader ci`` finds the score below ``--min-score``.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from grader import __version__
+from grader import ci as ci_reports
+from grader.annotations import github_annotations
 from grader.assignment import Assignment, AssignmentError, available, find_assignment
+from grader.batch import BatchError, available_cpus
+from grader.cluster import BadAddress
+from grader.gradescope_archive import ArchiveError, build_archive
 from grader.grading import check_submission, grade_batch
+from grader.isolation import ReducedIsolation, probe, require
+from grader.lms import CSV_FORMATS, Batch, LmsError, open_batch
+from grader.progress import make_progress
+from grader.release import ReleaseError, build_release
 from grader.report import render_report
 from grader.results import SubmissionResult, write_atomic
 from grader.terminal import batch_summary, check_summary, use_colour
@@ -83,23 +93,98 @@ def _open(report: Path) -> None:
               help="Assignment name (e.g. a1) or folder.")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for <id>/result.json, <id>/report.html, grades.csv and summary.html.")
-def grade(submissions: tuple[Path, ...], spec: str, out: Path) -> None:
-    """Grade SUBMISSIONS (.py files, folders or .zip files) with public and hidden checks."""
+@click.option("--jobs", "-j", type=click.IntRange(min=1),
+              help="Submissions graded in parallel, each by its own process (default: the "
+                   "number of CPUs).")
+@click.option("--force", is_flag=True,
+              help="Grade every submission again, also those whose result.json in --out "
+                   "matches (by default a rerun grades only what is missing or changed).")
+@click.option("--scheduler", metavar="ADDRESS",
+              help="Grade on the Dask cluster of this scheduler (tcp://HOST:PORT) instead of "
+                   "here; needs dl-grader[dask].")
+@click.option("--quiet", "-q", is_flag=True,
+              help="No line per submission: only the progress and the summary.")
+@click.option("--allow-reduced-isolation", "allow_reduced", is_flag=True,
+              help="Grade even if this machine cannot apply every sandbox layer (namespaces, "
+                   "Landlock, seccomp); results list the missing layers as REDUCED.")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="CSV of the class (id,name,email,...; README: LMS exports): adds rows for "
+                   "missing submissions, flags submissions of students it does not list.")
+@click.option("--csv-format", type=click.Choice(CSV_FORMATS), default="plain",
+              show_default=True, help="Columns of grades.csv: the grader's own, or those of "
+                                      "Moodle's or Canvas's grade import.")
+def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None, force: bool,
+          scheduler: str | None, quiet: bool, allow_reduced: bool, roster: Path | None,
+          csv_format: str) -> None:
+    """Grade SUBMISSIONS (.py files, notebooks, folders or .zip files, or one Moodle or Canvas
+    export) with public and hidden checks.
+
+    Progress goes to standard error: a bar on a terminal, a line every 10 submissions or 10 s
+    otherwise.
+    """
+    if scheduler is not None and jobs is not None:
+        raise click.UsageError("--jobs is for grading here; with --scheduler the cluster's "
+                               "workers grade (start more workers for more parallelism)")
+    if scheduler is None:  # on a cluster, each result records the layers its worker applied
+        try:
+            require(probe(), allow_reduced)
+        except ReducedIsolation as exc:
+            raise click.UsageError(str(exc)) from None
     assignment = _load(spec)
+    batch = _open_batch(submissions, roster, csv_format)
 
     def show(result: SubmissionResult, report: Path) -> None:
         note = "  (could not run)" if result.failure else ""
         click.echo(f"{result.submission_id:<30} {result.score:>6g} / {result.max_score:g}"
                    f"  {report}{note}")
 
+    progress = make_progress(None if quiet else show)
     try:
-        results = grade_batch(assignment, list(submissions), out, on_result=show)
-    except AssignmentError as exc:
+        results = grade_batch(assignment, batch.paths, out, jobs=jobs or available_cpus(),
+                              resume=not force, scheduler=scheduler, progress=progress)
+    except BadAddress as exc:
+        raise click.BadParameter(str(exc), param_hint="--scheduler") from None
+    except (AssignmentError, BatchError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"\n{len(results)} submission(s) graded. Grades: {out / 'grades.csv'}; "
+    except OSError as exc:  # the output folder: full, read-only, ...
+        raise click.ClickException(f"cannot write {exc.filename or out}: "
+                                   f"{exc.strerror or exc}") from None
+    click.echo(f"\n{progress.summary()}")
+    click.echo(f"{len(results)} submission(s) graded. Grades: {out / 'grades.csv'}; "
                f"summary: {out / 'summary.html'}")
     click.echo(batch_summary(results))
+    for warning in batch.write_grades(out, results, assignment):
+        click.echo(f"Note: {warning}", err=True)
     _warn_internal(results)
+
+
+def _open_batch(submissions: tuple[Path, ...], roster: Path | None, csv_format: str) -> Batch:
+    """The submissions to grade (an LMS export unpacked); cleaned up when the command ends."""
+    try:
+        batch = open_batch(list(submissions), roster, csv_format)
+    except LmsError as exc:
+        raise click.BadParameter(str(exc)) from None
+    click.get_current_context().call_on_close(batch.close)
+    if batch.export is not None:
+        click.echo(f"{batch.export.layout.capitalize()} export: {len(batch.paths)} student(s)")
+    return batch
+
+
+@main.command()
+@click.argument("spec", metavar="ASSIGNMENT")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the bundle (new, empty, or an earlier bundle, which is replaced).")
+def release(spec: str, out: Path) -> None:
+    """Build the student bundle of ASSIGNMENT: handout, starter (.py and .ipynb), public checks,
+    data and a rubric of the visible checks; no hidden check, solution or reference."""
+    assignment = _load(spec)
+    try:
+        files = build_release(assignment, out)
+    except ReleaseError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Bundle of {assignment.name}: {len(files)} files in {out.resolve()}")
+    click.echo("In the bundle's folder, students check their work with: "
+               f"grader check {assignment.submission_name} --assignment .")
 
 
 @main.command()
@@ -150,6 +235,103 @@ def list_assignments() -> None:
                        f"  {folder}")
         except AssignmentError as exc:
             click.echo(f"{name:<10} BROKEN: {exc}")
+
+
+@main.command("gradescope")
+@click.argument("spec", metavar="ASSIGNMENT")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path("autograder.zip"), show_default=True, help="The zip to write.")
+@click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A built dl_grader wheel to bundle (default: built from this checkout).")
+def gradescope_command(spec: str, out: Path, wheel: Path | None) -> None:
+    """Build Gradescope's autograder zip for ASSIGNMENT (public and hidden checks, reference)."""
+    assignment = _load(spec)
+    try:
+        archive = build_archive(assignment, out, wheel)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename or out}: "
+                                   f"{exc.strerror or exc}") from None
+    click.echo(f"Autograder: {out.resolve()} ({len(archive.names)} files, "
+               f"{out.stat().st_size / 1024:.0f} KiB); left out: "
+               f"{', '.join(archive.left_out) or 'nothing'}")
+    click.echo("Upload it under Configure Autograder, with the Ubuntu 22.04 base image.")
+
+
+def _min_score(ctx: click.Context, param: click.Parameter, value: str) -> ci_reports.MinScore:
+    try:
+        return ci_reports.parse_min_score(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@main.command("ci")
+@click.argument("submission", required=False, type=click.Path(path_type=Path))
+@click.option("--assignment", "-a", "spec", help="Assignment name (e.g. a1) or folder.")
+@click.option("--junit", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write JUnit XML (one testcase per check) to this file.")
+@click.option("--summary", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the Markdown summary here (also appended to $GITHUB_STEP_SUMMARY).")
+@click.option("--min-score", default="0", callback=_min_score, show_default=True,
+              help="Exit 3 below this score: points (15) or a share of the maximum (80%).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for report.html and result.json (default: next to the submission).")
+@click.option("--annotations/--no-annotations", "annotate", default=None,
+              help="Print GitHub annotations (default: when GITHUB_ACTIONS is true).")
+@click.option("--init", type=click.Choice(["github"]),
+              help="Write .github/workflows/grader.yml instead of checking.")
+@click.option("--dir", "init_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), help="With --init: the repository's folder.")
+@click.option("--pip-spec", default=ci_reports.DEFAULT_PIP_SPEC, show_default=True,
+              help="With --init: what the workflow pip-installs to get the grader.")
+@click.option("--force", is_flag=True, help="With --init: replace an existing workflow.")
+def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
+               summary: Path | None, min_score: ci_reports.MinScore, out: Path | None,
+               annotate: bool | None, init: str | None, init_dir: Path, pip_spec: str,
+               force: bool) -> None:
+    """Public checks for a CI job: JUnit XML, summary, annotations.
+
+    Runs SUBMISSION's public checks like `grader check`, writes JUnit XML and a Markdown summary,
+    prints GitHub annotations, and exits 3 when the score is below --min-score.
+    """
+    if init is not None:
+        _ci_init(submission, spec, min_score, init_dir, pip_spec, force)
+        return
+    if submission is None or not submission.exists():
+        raise click.BadParameter("give an existing .py/.ipynb file, folder or .zip to check "
+                                 "(or --init github to write the workflow)",
+                                 param_hint="SUBMISSION")
+    assignment = _load(spec)
+    try:
+        result, report = check_submission(submission, assignment, out)
+        ci_reports.write_reports(result, assignment, submission, min_score, junit, summary)
+    except AssignmentError as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
+    click.echo(check_summary(result, assignment))
+    if annotate if annotate is not None else os.environ.get("GITHUB_ACTIONS") == "true":
+        for note in github_annotations(result, assignment, submission):
+            click.echo(note.command())
+    click.echo(f"\nReport: {report.resolve()}")
+    _warn_internal([result])
+    if ci_reports.below(result, min_score):
+        click.echo(f"Score {result.score:g} / {result.max_score:g} is below --min-score "
+                   f"{min_score}.", err=True)
+        sys.exit(ci_reports.EXIT_BELOW_MIN_SCORE)
+
+
+def _ci_init(submission: Path | None, spec: str | None, min_score: ci_reports.MinScore,
+             folder: Path, pip_spec: str, force: bool) -> None:
+    name = spec if spec is not None else _load(None).root.name
+    target = submission.as_posix() if submission is not None else "submission.py"
+    text = ci_reports.workflow(name, target, min_score, pip_spec)
+    try:
+        path = ci_reports.write_workflow(folder, text, force)
+    except FileExistsError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"Workflow: {path}")
 
 
 def _warn_internal(results: list[SubmissionResult]) -> None:

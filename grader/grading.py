@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import sys
 import time
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
@@ -19,23 +18,22 @@ import pytest
 
 from grader import __version__
 from grader.assignment import Assignment, AssignmentError
+from grader.isolation import Isolation, combine, describe, planned, probe
 from grader.plugin import GradingPlugin
-from grader.report import render_report, render_summary
+from grader.progress import Progress
+from grader.report import render_report
 from grader.results import (
     CheckResult,
     OutputBlock,
     SubmissionResult,
-    grades_csv,
     write_atomic,
     write_result,
 )
 from grader.sandbox import Limits, Zygote, worker_limits
 from grader.student import Session, StudentFailure
-from grader.submission import Submission, read_submission, unique_ids
+from grader.submission import Submission, read_submission
 
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
-ISOLATION = ("separate worker process", "rlimits (cpu, memory, files, processes)",
-             "allow-listed environment", "plain-data protocol")
 NOT_RUN = "not graded: the submission could not run (see the message above)"
 
 
@@ -43,11 +41,14 @@ class Grader:
     """Grades submissions of one assignment with workers forked from one warm zygote."""
 
     def __init__(self, assignment: Assignment, public_only: bool = False,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, isolation: Isolation | None = None) -> None:
         self.assignment = assignment
         self.public_only = public_only
         self.limits = limits or worker_limits()
-        self.zygote = Zygote()
+        # Whatever this machine can apply (grader.isolation.require gates official grading).
+        self.isolation = isolation if isolation is not None else probe()
+        self.zygote = Zygote(isolation=self.isolation)
+        self._first_fork = 0
         self.memo: dict[object, object] = {}
 
     def __enter__(self) -> Grader:
@@ -64,7 +65,8 @@ class Grader:
         start = time.monotonic()
         if not self.zygote.alive():
             self.zygote.close()
-            self.zygote = Zygote()
+            self.zygote = Zygote(isolation=self.isolation)
+        self._first_fork = len(self.zygote.applied)
         session = Session(self.assignment, submission, self.zygote, self.limits)
         try:
             try:
@@ -122,12 +124,19 @@ class Grader:
             submission_id=sub.id, assignment=self.assignment.name,
             score=sum(t.score for t in tests), max_score=sum(t.max_score for t in tests),
             tests=tests, output="\n".join([failure, *sub.notes]).strip(), sha256=sub.sha256,
-            grader_version=__version__, isolation=ISOLATION, execution_time=round(elapsed, 3),
+            grader_version=__version__, isolation=self._layers(), execution_time=round(elapsed, 3),
             graded_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             mode="check" if self.public_only else "grade", failure=failure,
             timings={k: round(v, 4) for k, v in session.timings.items()},
             student_output=blocks, errors=tuple(errors), timed_out=tuple(session.broken),
         )
+
+
+    def _layers(self) -> tuple[str, ...]:
+        """What this submission's workers applied (the plan, if none was started)."""
+        applied = self.zygote.applied[self._first_fork:]
+        return describe(combine(applied) if applied else planned(
+            self.isolation, self.limits.scratch_size, self.limits.scratch_inodes))
 
 
 def _under(module: object, folder: Path) -> bool:
@@ -137,7 +146,10 @@ def _under(module: object, folder: Path) -> bool:
 
 def crashed_result(assignment: Assignment, sub: Submission, error: str,
                    public_only: bool) -> SubmissionResult:
-    """The result for a submission the grader itself failed on: 0, and the error for staff."""
+    """The result for a submission the grader itself failed on: 0, and the error for staff.
+
+    Its isolation is what workers would have had here (none may have run).
+    """
     tests = tuple(
         CheckResult(c.id, c.name, c.function, c.tags, c.visibility, "failed", 0.0, c.points,
                     "not graded: the grader failed on this submission (reported to staff)")
@@ -145,7 +157,8 @@ def crashed_result(assignment: Assignment, sub: Submission, error: str,
     )
     return SubmissionResult(
         sub.id, assignment.name, 0.0, sum(t.max_score for t in tests), tests,
-        "the grader failed on this submission", sub.sha256, __version__, ISOLATION, 0.0,
+        "the grader failed on this submission", sub.sha256, __version__,
+        describe(planned(probe(), Limits.scratch_size, Limits.scratch_inodes)), 0.0,
         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "check" if public_only else "grade", failure="grader error", errors=(error,),
     )
@@ -170,27 +183,21 @@ def check_submission(path: Path, assignment: Assignment, out: Path | None = None
 
 
 def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
-                on_result: Callable[[SubmissionResult, Path], None] | None = None
-                ) -> list[SubmissionResult]:
-    """Grade every submission (public and hidden checks) into ``out``; nothing is skipped.
+                on_result: Callable[[SubmissionResult, Path], None] | None = None, *,
+                jobs: int = 1, resume: bool = False, scheduler: str | None = None,
+                progress: Progress | None = None) -> list[SubmissionResult]:
+    """Grade every submission (public and hidden checks) into ``out``; results in input order.
 
-    Writes ``out/<id>/result.json`` and ``report.html`` as each submission finishes, then
-    ``out/grades.csv`` and ``out/summary.html``.
+    Writes ``out/<id>/report.html`` and ``result.json`` as each submission finishes, then
+    ``out/grades.csv`` and ``out/summary.html``. ``jobs`` grading processes run in parallel
+    (1: in this process), or the Dask cluster at ``scheduler`` does; with ``resume``, results
+    an earlier run left in ``out`` for the same submissions are kept (see :mod:`grader.batch`).
+    ``on_result`` is called with each new result and its report, unless ``progress`` is given
+    (then ``progress.on_result`` is).
     """
-    subs = unique_ids(read_submission(p, assignment.submission_name) for p in paths)
-    results = []
-    with Grader(assignment) as grader:
-        for sub in subs:
-            try:
-                result = grader.grade(sub)
-            except AssignmentError:
-                raise
-            except Exception:
-                result = crashed_result(assignment, sub, traceback.format_exc(), False)
-            report = write_submission_files(result, assignment, out / sub.id)
-            results.append(result)
-            if on_result is not None:
-                on_result(result, report)
-    write_atomic(out / "grades.csv", grades_csv(results, assignment.names))
-    write_atomic(out / "summary.html", render_summary(results, assignment))
-    return results
+    from grader.batch import run_batch  # grader.batch builds on this module
+
+    if progress is None:
+        progress = Progress(on_result)
+    return run_batch(assignment, paths, out, jobs=jobs, resume=resume, scheduler=scheduler,
+                     progress=progress)

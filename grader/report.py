@@ -135,7 +135,8 @@ def _flags(result: SubmissionResult, full_isolation: set[str]) -> tuple[str, ...
         flags.append("not run")
     if result.timed_out:
         flags.append("timed out: " + ", ".join(result.timed_out))
-    if set(result.isolation) < full_isolation:
+    if not full_isolation <= set(result.isolation) or any(
+            layer.startswith("REDUCED") for layer in result.isolation):
         flags.append("reduced isolation")
     if result.errors:
         flags.append("grader error")
@@ -171,7 +172,7 @@ def summary(results: Sequence[SubmissionResult], assignment: Assignment) -> Summ
         CheckRate(spec, sum(t.status == "passed" for t in tests), len(tests))
         for spec in assignment.checks
         if (tests := [t for r in results for t in r.tests if t.id == spec.id]))
-    full = set().union(*(r.isolation for r in results)) if results else set()
+    full = {layer for r in results for layer in r.isolation if not layer.startswith("REDUCED")}
     rows = tuple(Row(r, r.points_by_function(assignment.names), _flags(r, full))
                  for r in results)
     n = max(len(results), 1)

@@ -77,9 +77,14 @@ def test_summary_flags_not_run_and_timeouts(graded, a1):
     broken = dataclasses.replace(base, submission_id="b", failure="SyntaxError", score=0.0)
     slow = dataclasses.replace(base, submission_id="s", timed_out=("fit_line",))
     weak = dataclasses.replace(base, submission_id="w", isolation=base.isolation[:1])
-    rows = {r.result.submission_id: r.flags for r in summary([base, broken, slow, weak], a1).rows}
+    marked = dataclasses.replace(base, submission_id="m",
+                                 isolation=(*base.isolation, "REDUCED: no landlock"))
+    rows = {r.result.submission_id: r.flags
+            for r in summary([base, broken, slow, weak, marked], a1).rows}
     assert rows == {"correct": (), "b": ("not run",), "s": ("timed out: fit_line",),
-                    "w": ("reduced isolation",)}
+                    "w": ("reduced isolation",), "m": ("reduced isolation",)}
+    # a batch reduced throughout is flagged too, though no result has more layers
+    assert summary([marked], a1).rows[0].flags == ("reduced isolation",)
 
 
 HOSTILE = "<script>alert(1)</script></pre><b>bold</b>\x1b[31mred\x1b[0m\rline\x07"

@@ -1,0 +1,159 @@
+"""Grading on a Dask cluster: a real scheduler and two workers on 127.0.0.1 give local grades.
+
+The cluster is started as the README says (``dask scheduler``, ``dask worker`` with one process
+and one thread each), on ports the system picks, and torn down by the fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from grader.assignment import AssignmentError
+from grader.cli import main
+from grader.cluster import grade_payload, pack, unpack
+from grader.results import read_result
+from grader.submission import MAX_FILE, read_submission
+
+A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+DASK = [sys.executable, "-m", "dask"]
+GRADE = [sys.executable, "-c", "from grader.cli import main; main()", "grade", "-a", str(A1)]
+
+
+def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as f:
+        # Its own session: the nanny's worker process goes with it at teardown.
+        return subprocess.Popen([*DASK, *args], stdout=f, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait(condition, timeout: float, what: str, logs: list[Path]) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            text = "\n".join(p.read_text(errors="replace")[-2000:] for p in logs)
+            pytest.fail(f"timed out waiting for {what}:\n{text}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a scheduler with two single-threaded workers."""
+    tmp = tmp_path_factory.mktemp("dask")
+    info = tmp / "scheduler.json"
+    logs = [tmp / "scheduler.log", tmp / "worker1.log", tmp / "worker2.log"]
+    procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                     "--scheduler-file", str(info)], logs[0])]
+    try:
+        _wait(lambda: info.is_file() and info.stat().st_size > 0, 60, "the scheduler", logs)
+        address = json.loads(info.read_text())["address"]
+        for log in logs[1:]:
+            procs.append(_start(["worker", address, "--nworkers", "1", "--nthreads", "1",
+                                 "--host", "127.0.0.1", "--no-dashboard"], log))
+        _wait(lambda: all("Registered to" in p.read_text(errors="replace") for p in logs[1:]),
+              90, "two workers", logs)
+        yield address
+    finally:
+        _stop(procs[::-1])
+
+
+@pytest.mark.slow
+def test_cluster_grades_like_local(scheduler, graded, tmp_path):
+    folder = tmp_path / "in_a_folder"
+    folder.mkdir()
+    (folder / "submission.py").write_bytes((A1 / "examples" / "sign_error.py").read_bytes())
+    (folder / "notes.txt").write_text("my notes")
+    paths = [A1 / "solution.py", A1 / "submission.py", A1 / "examples" / "sign_error.py", folder]
+    out = tmp_path / "out"
+    run = subprocess.run([*GRADE, "--scheduler", scheduler, "--out", str(out),
+                          *map(str, paths)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr + run.stdout
+    results = {p.parent.name: read_result(p) for p in out.glob("*/result.json")}
+    expected = {"solution": "solution", "submission": "submission",
+                "sign_error": "sign_error", "in_a_folder": "sign_error"}
+    for sid, local in expected.items():
+        got, want = results[sid], graded[local]
+        assert got.score == want.score, sid
+        assert [(t.id, t.status, t.output) for t in got.tests] == [
+            (t.id, t.status, t.output) for t in want.tests], sid
+    assert "ignored notes.txt" in results["in_a_folder"].output
+    # One Grader per worker process, kept: two zygotes started for four submissions.
+    assert sum("zygote_ready" in r.timings for r in results.values()) == 2
+    assert (out / "grades.csv").is_file() and (out / "summary.html").is_file()
+
+
+# ---------------------------------------------------------------- submissions as bytes
+
+
+def _same(original: Path, tmp: Path) -> None:
+    payload = json.loads(json.dumps(pack(original, "x"), default=lambda b: b.hex()),
+                         object_hook=_unhex)
+    want = read_submission(original)
+    got = read_submission(unpack(payload, tmp))
+    assert (got.files, got.main, got.sha256, got.notes, got.error) == (
+        want.files, want.main, want.sha256, want.notes, want.error)
+
+
+def _unhex(node: dict[str, object]) -> dict[str, object]:
+    # pack() output crossed as JSON here (bytes as hex), as Dask would carry it as msgpack.
+    if "data" in node:
+        node["data"] = bytes.fromhex(str(node["data"]))
+    return node
+
+
+def test_pack_round_trips_every_kind_of_submission(tmp_path):
+    folder = tmp_path / "src" / "folder"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "submission.py").write_text("def mse(a, b):\n    return 0\n")
+    (folder / "helper.py").write_text("X = 1\n")
+    (folder / "data.csv").write_text("1,2\n")
+    (folder / "link.py").symlink_to(folder / "helper.py")
+    big = tmp_path / "src" / "big"
+    big.mkdir()
+    (big / "submission.py").write_bytes(b"#" * (MAX_FILE + 1))
+    archive = tmp_path / "src" / "zipped.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("zipped/submission.py", "def mse(a, b):\n    return 1\n")
+    odd = tmp_path / "src" / "report.pdf"
+    odd.write_bytes(b"%PDF")
+    for i, path in enumerate([A1 / "solution.py", folder, big, archive, odd]):
+        (tmp_path / str(i)).mkdir()
+        _same(path, tmp_path / str(i))
+
+
+def test_a_worker_with_another_assignment_refuses(tmp_path):
+    payload = pack(A1 / "solution.py", "solution")
+    with pytest.raises(AssignmentError, match="another version of assignment"):
+        grade_payload(payload, str(A1), "a1", "0" * 64)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--scheduler", "nonsense"], "give the scheduler as tcp://HOST:PORT"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--jobs", "2"], "--jobs is for grading here"),
+])
+def test_scheduler_usage_errors(tmp_path, args, message):
+    result = CliRunner().invoke(main, ["grade", "-a", str(A1), "--out", str(tmp_path), *args,
+                                       str(A1 / "solution.py")])
+    assert result.exit_code == 2 and message in result.output, result.output
