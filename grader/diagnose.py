@@ -70,6 +70,13 @@ def hint_suffix(hint: Hint | None) -> str:
     return f" Likely mistake: {hint.text}{end}"
 
 
+def without_hint(output: str, bug_class: str, hint: str) -> str:
+    """A result's ``output`` without the hint suffix that :func:`with_hint` added to it."""
+    if not hint or bug_class not in BUG_CLASSES:  # an older grader's class: leave it whole
+        return output
+    return output.removesuffix(hint_suffix(Hint(bug_class, hint)))
+
+
 def _fits(got: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> bool:
     if got.shape != target.shape:
         return False

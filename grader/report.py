@@ -9,14 +9,13 @@ context objects are the frozen dataclasses below (and :mod:`grader.plotting`'s c
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import jinja2
 
 from grader.assignment import Assignment, CheckSpec
-from grader.diagnose import BUG_CLASSES, Hint, hint_suffix
+from grader.diagnose import BUG_CLASSES, without_hint
 from grader.plotting import BarChart, LineChart, histogram, line_chart
 from grader.results import CheckResult, SubmissionResult
 
@@ -64,9 +63,7 @@ class FunctionSection:
 
 
 def check_view(check: CheckResult) -> CheckView:
-    message = check.output
-    if check.hint:
-        message = message.removesuffix(hint_suffix(Hint(check.bug_class, check.hint)))
+    message = without_hint(check.output, check.bug_class, check.hint)
     return CheckView(check, message, check.hint, BUG_CLASSES.get(check.bug_class, ""),
                      line_chart(check.plot) if check.plot else None)
 
@@ -188,7 +185,3 @@ def summary(results: Sequence[SubmissionResult], assignment: Assignment) -> Summ
 def render_summary(results: Sequence[SubmissionResult], assignment: Assignment) -> str:
     return _env.get_template("summary.html").render(s=summary(results, assignment))
 
-
-def bug_counts(results: Sequence[SubmissionResult]) -> Counter[str]:
-    """How many submissions show each bug class (for terminals and tests)."""
-    return Counter(c for r in results for c in {t.bug_class for t in r.tests if t.bug_class})

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 import click
 
+from grader import diagnose
 from grader.assignment import Assignment
-from grader.diagnose import Hint, hint_suffix
 from grader.report import clean
 from grader.results import CheckResult, SubmissionResult
 
@@ -83,11 +83,7 @@ def top_hints(result: SubmissionResult, limit: int = MAX_HINTS) -> list[CheckRes
 
 def without_hint(test: CheckResult) -> str:
     """The check's message without the " Likely mistake: ..." suffix its hint added."""
-    try:
-        suffix = hint_suffix(Hint(test.bug_class, test.hint))
-    except ValueError:  # a bug class this grader does not know: leave the message whole
-        return test.output
-    return test.output.removesuffix(suffix)
+    return diagnose.without_hint(test.output, test.bug_class, test.hint)
 
 
 def _sentence(text: str) -> str:

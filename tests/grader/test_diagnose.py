@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.diagnose import BUG_CLASSES, Hint, Variant, hint_suffix, with_hint
+from grader.diagnose import BUG_CLASSES, Hint, Variant, hint_suffix, with_hint, without_hint
 from grader.diagnose import diagnose as hint_for
 
 EXP = np.array([[1.5, -2.0, 3.0], [0.25, 4.0, -7.0]])
@@ -128,3 +128,11 @@ def test_property_sign_flip_and_equal_values(a, n):
     assert hint is not None and "sign" in hint
     assert diagnose(a, a, n=n) is None
     assert diagnose(a.copy(), a, n=n) is None
+
+
+def test_without_hint_undoes_with_hint_and_leaves_unknown_classes_whole():
+    hint = Hint("sign-flipped", "flip it")
+    assert without_hint(with_hint("m", hint), hint.bug_class, hint.text) == "m."
+    assert without_hint("m. Likely mistake: x.", "from-an-older-grader", "x") == (
+        "m. Likely mistake: x.")
+    assert without_hint("m.", "", "") == "m."
