@@ -1,3 +1,138 @@
-"""dl-grader: grade deep-learning assignments with student code kept in a sandboxed worker."""
+"""dl-grader: grade deep-learning assignments with student code kept in a sandboxed worker.
+
+This module is the public API, as ``src/pytest/__init__.py`` is pytest's: checks, conftests,
+benchmarks and scripts import from ``grader`` only; the modules behind it may change freely.
+Names are imported on first use, so ``import grader`` stays light (a student's
+``grader check`` pays for torch only where a check needs it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# Public name -> the module that defines it.
+_EXPORTS: dict[str, str] = {
+    # For check authors: the fixtures' types, verdicts and hints.
+    "Expect": "grader.checks",
+    "CheckFailure": "grader.checks",
+    "StudentFailure": "grader.student",
+    "StudentProxy": "grader.student",
+    "RemoteObject": "grader.student",
+    "Array": "grader.protocol",
+    "Opaque": "grader.protocol",
+    "Hint": "grader.diagnose",
+    "Variant": "grader.diagnose",
+    "diagnose": "grader.diagnose",
+    "Plot": "grader.results",
+    "Series": "grader.results",
+    # Assignments.
+    "Assignment": "grader.assignment",
+    "CheckSpec": "grader.assignment",
+    "load_assignment": "grader.assignment",
+    "find_assignment": "grader.assignment",
+    "available_assignments": "grader.assignment",
+    "new_assignment": "grader.scaffold",
+    # Grading, from Python.
+    "Grader": "grader.grading",
+    "run_checks": "grader.grading",
+    "check_submission": "grader.api",
+    "grade_batch": "grader.api",
+    "GradebookFormat": "grader.api",
+    "Submission": "grader.submission",
+    "read_submission": "grader.submission",
+    "Limits": "grader.assignment",
+    # Results.
+    "CheckResult": "grader.results",
+    "SubmissionResult": "grader.results",
+    "read_result": "grader.results",
+    # Errors: one hierarchy under GraderError.
+    "GraderError": "grader.errors",
+    "AssignmentError": "grader.errors",
+    "IntakeError": "grader.errors",
+    "BatchError": "grader.errors",
+    "ReducedIsolation": "grader.errors",
+    "WorkerStartError": "grader.errors",
+}
+
+__all__ = [
+    "__version__",
+    "Expect",
+    "CheckFailure",
+    "StudentFailure",
+    "StudentProxy",
+    "RemoteObject",
+    "Array",
+    "Opaque",
+    "Hint",
+    "Variant",
+    "diagnose",
+    "Plot",
+    "Series",
+    "Assignment",
+    "CheckSpec",
+    "load_assignment",
+    "find_assignment",
+    "available_assignments",
+    "new_assignment",
+    "Grader",
+    "run_checks",
+    "check_submission",
+    "grade_batch",
+    "GradebookFormat",
+    "Submission",
+    "read_submission",
+    "Limits",
+    "CheckResult",
+    "SubmissionResult",
+    "read_result",
+    "GraderError",
+    "AssignmentError",
+    "IntakeError",
+    "BatchError",
+    "ReducedIsolation",
+    "WorkerStartError",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'grader' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:  # the same names, eagerly, for mypy and editors
+    from grader.api import GradebookFormat, check_submission, grade_batch
+    from grader.assignment import (
+        Assignment,
+        CheckSpec,
+        Limits,
+        available_assignments,
+        find_assignment,
+        load_assignment,
+    )
+    from grader.checks import CheckFailure, Expect
+    from grader.diagnose import Hint, Variant, diagnose
+    from grader.errors import (
+        AssignmentError,
+        BatchError,
+        GraderError,
+        IntakeError,
+        ReducedIsolation,
+        WorkerStartError,
+    )
+    from grader.grading import Grader, run_checks
+    from grader.protocol import Array, Opaque
+    from grader.results import CheckResult, Plot, Series, SubmissionResult, read_result
+    from grader.scaffold import new_assignment
+    from grader.student import RemoteObject, StudentFailure, StudentProxy
+    from grader.submission import Submission, read_submission

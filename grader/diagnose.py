@@ -10,13 +10,15 @@ relative error, and the right answer is not itself (near) zero.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 _REL = 1e-3
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 BUG_CLASSES: dict[str, str] = {
     "sign-flipped": "sign flipped",
@@ -32,19 +34,34 @@ BUG_CLASSES: dict[str, str] = {
     "not-updated": "parameters never updated",
     "diverges": "training diverges",
 }
-"""Every bug class a hint may carry, with the label the class summary shows."""
+"""The grader's own bug classes, with the label the class summary shows.
+
+An assignment adds its own in its rubric's ``[bug_classes]`` table (slug = label); a hint may
+carry any slug, and one without a label is shown as the slug itself."""
 
 
 @dataclass(frozen=True)
 class Hint:
-    """A likely mistake: a stable class (a key of BUG_CLASSES) and what a TA would say."""
+    """A likely mistake: a stable class (a slug such as ``sign-flipped``) and what a TA would
+    say. The class groups submissions in the class summary; give it a label in the rubric's
+    ``[bug_classes]`` table unless it is one of :data:`BUG_CLASSES`."""
 
     bug_class: str
     text: str
 
     def __post_init__(self) -> None:
-        if self.bug_class not in BUG_CLASSES:
-            raise ValueError(f"unknown bug class {self.bug_class!r}; add it to BUG_CLASSES")
+        if not isinstance(self.bug_class, str) or not _SLUG.fullmatch(self.bug_class):
+            raise ValueError(f"bug class {self.bug_class!r} is not a slug: use lower-case words "
+                             "joined by '-', e.g. 'missing-scale'")
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise ValueError(f"hint {self.bug_class!r} needs a text saying what a TA would say")
+
+
+def bug_class_label(bug_class: str, labels: Mapping[str, str] | None = None) -> str:
+    """The label the class summary shows for ``bug_class`` (an assignment's labels first)."""
+    if labels and bug_class in labels:
+        return labels[bug_class]
+    return BUG_CLASSES.get(bug_class, bug_class.replace("-", " "))
 
 
 @dataclass(frozen=True)
@@ -72,7 +89,7 @@ def hint_suffix(hint: Hint | None) -> str:
 
 def without_hint(output: str, bug_class: str, hint: str) -> str:
     """A result's ``output`` without the hint suffix that :func:`with_hint` added to it."""
-    if not hint or bug_class not in BUG_CLASSES:  # an older grader's class: leave it whole
+    if not hint or not _SLUG.fullmatch(bug_class):  # not a hint this grader wrote: leave it
         return output
     return output.removesuffix(hint_suffix(Hint(bug_class, hint)))
 
