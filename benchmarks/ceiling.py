@@ -20,9 +20,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader import _worker, protocol  # noqa: E402  (after the checkout is on the path)
 from grader.assignment import load_assignment  # noqa: E402
 from grader.grading import Grader  # noqa: E402
+from grader.sandbox.inside import protocol  # noqa: E402  (after the checkout is on the path)
+from grader.sandbox.inside import worker as _worker  # noqa: E402  (after the checkout is on the path)
 from grader.student import (  # noqa: E402
     Session,
     StudentFailure,

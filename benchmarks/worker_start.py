@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.isolation import NONE, Isolation, describe, probe
-from grader.sandbox import Zygote, worker_limits
+from grader.sandbox.isolation import NONE, Isolation, describe, probe
+from grader.sandbox.zygote import Zygote, worker_limits
 
 SOURCE = "def f(x):\n    return x\n"
 CALL = {"op": "call", "name": "f", "args": [1], "kwargs": {"$": "dict", "items": []}}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # Public name -> the module that defines it.
 _EXPORTS: dict[str, str] = {
@@ -21,11 +21,10 @@ _EXPORTS: dict[str, str] = {
     "StudentFailure": "grader.student",
     "StudentProxy": "grader.student",
     "RemoteObject": "grader.student",
-    "Array": "grader.protocol",
-    "Opaque": "grader.protocol",
+    "Array": "grader.sandbox.inside.protocol",
+    "Opaque": "grader.sandbox.inside.protocol",
     "Hint": "grader.diagnose",
     "Variant": "grader.diagnose",
-    "diagnose": "grader.diagnose",
     "Plot": "grader.results",
     "Series": "grader.results",
     # Assignments.
@@ -43,7 +42,7 @@ _EXPORTS: dict[str, str] = {
     "GradebookFormat": "grader.api",
     "Submission": "grader.submission",
     "read_submission": "grader.submission",
-    "Limits": "grader.assignment",
+    "Limits": "grader.sandbox.limits",
     # Results.
     "CheckResult": "grader.results",
     "SubmissionResult": "grader.results",
@@ -86,7 +85,6 @@ __all__ = [
     "__version__",
     "available_assignments",
     "check_submission",
-    "diagnose",
     "find_assignment",
     "grade_batch",
     "load_assignment",
@@ -115,13 +113,12 @@ if TYPE_CHECKING:  # the same names, eagerly, for mypy and editors
     from grader.assignment import (
         Assignment,
         CheckSpec,
-        Limits,
         available_assignments,
         find_assignment,
         load_assignment,
     )
     from grader.checks import CheckFailure, Expect
-    from grader.diagnose import Hint, Variant, diagnose
+    from grader.diagnose import Hint, Variant
     from grader.errors import (
         AssignmentError,
         BatchError,
@@ -131,8 +128,9 @@ if TYPE_CHECKING:  # the same names, eagerly, for mypy and editors
         WorkerStartError,
     )
     from grader.grading import Grader, run_checks
-    from grader.protocol import Array, Opaque
     from grader.results import CheckResult, Plot, Series, SubmissionResult, read_result
+    from grader.sandbox.inside.protocol import Array, Opaque
+    from grader.sandbox.limits import Limits
     from grader.scaffold import new_assignment
     from grader.student import RemoteObject, StudentFailure, StudentProxy
     from grader.submission import Submission, read_submission

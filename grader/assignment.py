@@ -1,20 +1,27 @@
 """Assignments: a folder with ``rubric.toml``, ``checks/public``, ``checks/hidden`` and data.
 
-The rubric is data (points, visibility, tolerances, time limits); this module reads and
-validates it, finds assignments by name or path, and loads the assignment's ground truth into
-the trusted process (never into a worker).
+The rubric is data (points, visibility, tolerances, time limits, worker limits, bug-class
+labels, the zygote's warm-up); this module reads and validates it, finds assignments by name or
+path, and loads the assignment's ground truth into the trusted process (never into a worker),
+under a module name of its own, so several assignments live side by side in one process.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from grader.errors import AssignmentError
+from grader.sandbox.limits import Limits
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,8 +32,6 @@ VISIBILITIES = ("visible", "hidden", "after_due_date")
 RUBRIC = "rubric.toml"
 
 
-class AssignmentError(Exception):
-    """An assignment that cannot be found or whose rubric is wrong; the message says the fix."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,12 @@ class Assignment:
     functions: Mapping[str, Mapping[str, Any]]
     checks: tuple[CheckSpec, ...]
     seed: int
+    bug_classes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """The assignment's own bug classes: slug -> the label the class summary shows."""
+    limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    """Overrides of the worker's :class:`~grader.sandbox.limits.Limits` (field -> value)."""
+    warmup: Path | None = None
+    """Code the sandbox's zygote runs once before forking workers (``warmup.py``)."""
 
     @property
     def max_score(self) -> float:
@@ -91,27 +102,61 @@ class Assignment:
                               f"and no default; add it under [defaults] or [functions.{function}]")
 
     def check_dirs(self, public_only: bool) -> list[Path]:
-        dirs = [self.root / "checks" / "public"]
+        dirs = [self.public_dir]
         if not public_only:
             dirs.append(self.root / "checks" / "hidden")
         return [d for d in dirs if d.is_dir()]
 
+    @property
+    def public_dir(self) -> Path:
+        """Checks under this folder (at any depth) are public; all others are hidden."""
+        return self.root / "checks" / "public"
+
+    def worker_limits(self, machine: Limits) -> Limits:
+        """This machine's worker limits with the rubric's ``[limits]`` applied."""
+        return dataclasses.replace(machine, **self.limits)
+
+    def reference_module(self) -> str:
+        """The private module name of this assignment's ground truth in the trusted process."""
+        assert self.reference_path is not None
+        tag = hashlib.sha256(str(self.reference_path).encode()).hexdigest()[:10]
+        safe = re.sub(r"\W", "_", self.name)
+        return f"_grader_reference_{safe}_{tag}"
+
     def load_reference(self) -> ModuleType:
-        """Import the ground truth (trusted process only) as the module ``reference``."""
-        if self.reference_path is None:
-            raise AssignmentError(f"{self.root / RUBRIC}: no [assignment] reference path")
-        init = self.reference_path / "__init__.py"
-        loaded = sys.modules.get("reference")
-        if loaded is not None and Path(getattr(loaded, "__file__", "")) == init:
+        """Import the ground truth (trusted process only) under :meth:`reference_module`.
+
+        The reference is a package (a folder with ``__init__.py``, whose modules import each
+        other relatively) or a single ``.py`` file. Each assignment's gets a name of its own,
+        so two assignments graded in one process never see each other's answers.
+        """
+        path = self.reference_path
+        if path is None:
+            raise AssignmentError(f"{self.root / RUBRIC}: no [assignment] reference path; "
+                                  "point it at the ground truth (a package folder or a .py file)")
+        name = self.reference_module()
+        loaded = sys.modules.get(name)
+        if loaded is not None:
             return loaded
+        is_package = path.is_dir()
+        init = path / "__init__.py" if is_package else path
+        if not init.is_file():
+            raise AssignmentError(f"{self.root / RUBRIC}: reference {path} is neither a package "
+                                  "folder with __init__.py nor a .py file")
         spec = importlib.util.spec_from_file_location(
-            "reference", init, submodule_search_locations=[str(self.reference_path)]
-        )
-        if spec is None or spec.loader is None or not init.is_file():
-            raise AssignmentError(f"{self.root / RUBRIC}: reference {init} not found")
+            name, init, submodule_search_locations=[str(path)] if is_package else None)
+        if spec is None or spec.loader is None:
+            raise AssignmentError(f"{self.root / RUBRIC}: cannot load reference {init}")
         module = importlib.util.module_from_spec(spec)
-        sys.modules["reference"] = module
-        spec.loader.exec_module(module)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except ImportError as exc:
+            del sys.modules[name]
+            raise AssignmentError(
+                f"{init}: the reference cannot be imported ({exc}); it is loaded under a private "
+                "name, so its modules must import each other relatively (from .losses import "
+                "mse), never by the folder's name") from exc
         return module
 
 
@@ -139,6 +184,9 @@ def load_assignment(root: Path) -> Assignment:
     if dupes:
         raise AssignmentError(f"{path}: check ids must be unique; repeated: {', '.join(dupes)}")
     reference = _optional(head, "reference", str, None, path)
+    warmup = _optional(head, "warmup", str, None, path)
+    if warmup is not None and not (root / warmup).is_file():
+        raise AssignmentError(f"{path}: [assignment] warmup {warmup!r} is not a file in {root}")
     return Assignment(
         name=_optional(head, "name", str, root.name, path),
         title=_optional(head, "title", str, root.name, path),
@@ -151,7 +199,50 @@ def load_assignment(root: Path) -> Assignment:
         functions=_functions(data.get("functions", {}), path),
         checks=checks,
         seed=_seed(head, path),
+        bug_classes=_bug_classes(data.get("bug_classes", {}), path),
+        limits=_limits(data.get("limits", {}), path),
+        warmup=(root / warmup).resolve() if warmup else None,
     )
+
+
+_SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+LIMIT_KEYS: dict[str, tuple[str, int]] = {
+    "memory_mb": ("address_space", 1024**2),
+    "cpu_seconds": ("cpu_seconds", 1),
+    "file_size_mb": ("file_size", 1024**2),
+    "open_files": ("open_files", 1),
+    "processes": ("extra_processes", 1),
+    "scratch_mb": ("scratch_size", 1024**2),
+    "scratch_inodes": ("scratch_inodes", 1),
+}
+"""The rubric's ``[limits]`` keys: the :class:`Limits` field each sets, and its unit."""
+
+
+def _bug_classes(raw: Any, path: Path) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise AssignmentError(f"{path}: [bug_classes] must be a table of slug = \"label\"")
+    for slug, label in raw.items():
+        if not _SLUG.fullmatch(slug) or not isinstance(label, str) or not label.strip():
+            raise AssignmentError(f"{path}: [bug_classes] {slug} = {label!r}: use a slug of "
+                                  "lower-case words joined by '-' and a non-empty label")
+    return dict(raw)
+
+
+def _limits(raw: Any, path: Path) -> dict[str, int]:
+    if not isinstance(raw, dict):
+        raise AssignmentError(f"{path}: [limits] must be a table")
+    limits = {}
+    for key, value in raw.items():
+        if key not in LIMIT_KEYS:
+            raise AssignmentError(f"{path}: [limits] {key} is not a limit; use one of "
+                                  f"{', '.join(LIMIT_KEYS)}")
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise AssignmentError(f"{path}: [limits] {key} must be a whole number > 0, not "
+                                  f"{value!r}")
+        field, unit = LIMIT_KEYS[key]
+        limits[field] = value * unit
+    return limits
 
 
 def _table(data: Mapping[str, Any], key: str, path: Path) -> Mapping[str, Any]:
@@ -264,7 +355,7 @@ def search_path() -> list[Path]:
     return unique
 
 
-def available() -> dict[str, Path]:
+def available_assignments() -> dict[str, Path]:
     """Assignment name -> folder, for every folder with a rubric on the search path."""
     found: dict[str, Path] = {}
     for d in search_path():
@@ -279,7 +370,7 @@ def find_assignment(spec: str) -> Assignment:
     path = Path(spec)
     if (path / RUBRIC).is_file():
         return load_assignment(path)
-    known = available()
+    known = available_assignments()
     if spec in known:
         return load_assignment(known[spec])
     where = ", ".join(str(d) for d in search_path()) or "no assignments folder found"

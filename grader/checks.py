@@ -18,8 +18,8 @@ import numpy as np
 
 from grader.assignment import Assignment, CheckSpec
 from grader.diagnose import Hint, Variant, diagnose, with_hint
-from grader.protocol import Array, Opaque
 from grader.results import Plot, Series
+from grader.sandbox.inside.protocol import Array, Opaque
 from grader.student import RemoteObject
 
 SCALAR_KINDS = ("tensor", "ndarray", "npscalar")

@@ -1,7 +1,8 @@
-"""The ``grader`` command: a thin click layer over :mod:`grader.grading` and :mod:`grader.terminal`.
+"""The ``grader`` command: a thin click layer over :mod:`grader.api` and :mod:`grader.terminal`.
 
 Exit codes: 0 when grading ran (whatever the score), 1 when the grader itself failed, 2 for a
-usage error, 3 when ``grader ci`` finds the score below ``--min-score``.
+usage error, 3 when ``grader ci`` finds the score below ``--min-score``. Errors become exit
+codes in one place, :class:`_Main`: a :class:`~grader.errors.GraderError` carries its own.
 """
 
 from __future__ import annotations
@@ -14,19 +15,17 @@ from pathlib import Path
 import click
 
 from grader import __version__
-from grader import ci as ci_reports
-from grader.annotations import github_annotations
-from grader.assignment import Assignment, AssignmentError, available, find_assignment
-from grader.batch import BatchError, available_cpus
-from grader.cluster import BadAddress
-from grader.gradescope_archive import ArchiveError, build_archive
-from grader.grading import check_submission, grade_batch
-from grader.isolation import ReducedIsolation, probe, require
-from grader.lms import CSV_FORMATS, Batch, LmsError, open_batch
-from grader.progress import make_progress
-from grader.release import ReleaseError, build_release
+from grader.api import CSV_FORMATS, GradebookFormat, check_submission, grade_batch
+from grader.assignment import Assignment, available_assignments, find_assignment
+from grader.batch.progress import make_progress
+from grader.errors import AssignmentError, GraderError
+from grader.integrations import ci as ci_reports
+from grader.integrations.annotations import github_annotations
+from grader.integrations.gradescope_archive import build_archive
+from grader.integrations.release import build_release
 from grader.report import render_report
 from grader.results import SubmissionResult, write_atomic
+from grader.scaffold import new_assignment
 from grader.terminal import batch_summary, check_summary, use_colour
 
 _PATH = click.Path(exists=True, path_type=Path)
@@ -34,7 +33,7 @@ _PATH = click.Path(exists=True, path_type=Path)
 
 def _load(spec: str | None) -> Assignment:
     if spec is None:
-        names = sorted(available())
+        names = sorted(available_assignments())
         if len(names) != 1:
             raise click.UsageError(
                 f"say which assignment with --assignment (available: {', '.join(names) or 'none'})"
@@ -46,7 +45,23 @@ def _load(spec: str | None) -> Assignment:
         raise click.BadParameter(str(exc), param_hint="--assignment") from None
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group; turns the grader's errors into click's, and so into exit codes."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except GraderError as exc:
+            if exc.exit_code == 2:
+                raise (click.BadParameter(str(exc), param_hint=exc.option) if exc.option
+                       else click.UsageError(str(exc))) from None
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:  # an output folder: full, read-only, ...
+            where = f"cannot write {exc.filename}: " if exc.filename else ""
+            raise click.ClickException(f"{where}{exc.strerror or exc}") from None
+
+
+@click.group(cls=_Main)
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
     """Grade deep-learning assignments; student code runs only in a sandboxed worker."""
@@ -65,10 +80,7 @@ def check(submission: Path, spec: str | None, out: Path | None, open_report: boo
           color: bool | None) -> None:
     """Self-check SUBMISSION against the assignment's public checks."""
     assignment = _load(spec)
-    try:
-        result, report = check_submission(submission, assignment, out)
-    except AssignmentError as exc:
-        raise click.ClickException(str(exc)) from None
+    result, report = check_submission(submission, assignment, out)
     colour = use_colour(color)
     click.echo(check_summary(result, assignment, colour), color=colour)
     click.echo(f"\nReport: {report.resolve()}")
@@ -125,13 +137,7 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
     if scheduler is not None and jobs is not None:
         raise click.UsageError("--jobs is for grading here; with --scheduler the cluster's "
                                "workers grade (start more workers for more parallelism)")
-    if scheduler is None:  # on a cluster, each result records the layers its worker applied
-        try:
-            require(probe(), allow_reduced)
-        except ReducedIsolation as exc:
-            raise click.UsageError(str(exc)) from None
     assignment = _load(spec)
-    batch = _open_batch(submissions, roster, csv_format)
 
     def show(result: SubmissionResult, report: Path) -> None:
         note = "  (could not run)" if result.failure else ""
@@ -139,35 +145,19 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
                    f"  {report}{note}")
 
     progress = make_progress(None if quiet else show)
-    try:
-        results = grade_batch(assignment, batch.paths, out, jobs=jobs or available_cpus(),
-                              resume=not force, scheduler=scheduler, progress=progress)
-    except BadAddress as exc:
-        raise click.BadParameter(str(exc), param_hint="--scheduler") from None
-    except (AssignmentError, BatchError) as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:  # the output folder: full, read-only, ...
-        raise click.ClickException(f"cannot write {exc.filename or out}: "
-                                   f"{exc.strerror or exc}") from None
+    results = grade_batch(assignment, list(submissions), out, jobs=jobs, resume=not force,
+                          scheduler=scheduler, progress=progress,
+                          gradebook=GradebookFormat(csv_format, roster),
+                          allow_reduced_isolation=allow_reduced)
+    if results.export is not None:
+        click.echo(f"{results.export.capitalize()} export: {len(results)} student(s)")
     click.echo(f"\n{progress.summary()}")
     click.echo(f"{len(results)} submission(s) graded. Grades: {out / 'grades.csv'}; "
                f"summary: {out / 'summary.html'}")
     click.echo(batch_summary(results))
-    for warning in batch.write_grades(out, results, assignment):
+    for warning in results.notes:
         click.echo(f"Note: {warning}", err=True)
     _warn_internal(results)
-
-
-def _open_batch(submissions: tuple[Path, ...], roster: Path | None, csv_format: str) -> Batch:
-    """The submissions to grade (an LMS export unpacked); cleaned up when the command ends."""
-    try:
-        batch = open_batch(list(submissions), roster, csv_format)
-    except LmsError as exc:
-        raise click.BadParameter(str(exc)) from None
-    click.get_current_context().call_on_close(batch.close)
-    if batch.export is not None:
-        click.echo(f"{batch.export.layout.capitalize()} export: {len(batch.paths)} student(s)")
-    return batch
 
 
 @main.command()
@@ -178,10 +168,7 @@ def release(spec: str, out: Path) -> None:
     """Build the student bundle of ASSIGNMENT: handout, starter (.py and .ipynb), public checks,
     data and a rubric of the visible checks; no hidden check, solution or reference."""
     assignment = _load(spec)
-    try:
-        files = build_release(assignment, out)
-    except ReleaseError as exc:
-        raise click.ClickException(str(exc)) from None
+    files = build_release(assignment, out)
     click.echo(f"Bundle of {assignment.name}: {len(files)} files in {out.resolve()}")
     click.echo("In the bundle's folder, students check their work with: "
                f"grader check {assignment.submission_name} --assignment .")
@@ -225,7 +212,7 @@ def _read_result(path: Path) -> SubmissionResult:
 @main.command("assignments")
 def list_assignments() -> None:
     """List the assignments the grader can find."""
-    found = available()
+    found = available_assignments()
     if not found:
         click.echo("No assignments found (looked in ./assignments and $GRADER_ASSIGNMENTS).")
     for name, folder in sorted(found.items()):
@@ -237,6 +224,23 @@ def list_assignments() -> None:
             click.echo(f"{name:<10} BROKEN: {exc}")
 
 
+@main.command("new")
+@click.argument("name")
+@click.option("--dir", "parent", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("assignments"), show_default=True,
+              help="The folder to create the assignment in.")
+def new_command(name: str, parent: Path) -> None:
+    """Write a skeleton assignment NAME (rubric, handout, starter, solution, reference, one
+    public and one hidden check) that `grader grade` runs at once."""
+    try:
+        root = new_assignment(name, parent)
+    except AssignmentError as exc:  # a name or folder the user gave
+        raise click.BadParameter(str(exc), param_hint="NAME") from None
+    click.echo(f"Assignment {name}: {root}")
+    click.echo(f"Try it: grader grade --assignment {root} --out /tmp/{name}-demo "
+               f"{root / 'solution.py'}")
+
+
 @main.command("gradescope")
 @click.argument("spec", metavar="ASSIGNMENT")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
@@ -246,13 +250,7 @@ def list_assignments() -> None:
 def gradescope_command(spec: str, out: Path, wheel: Path | None) -> None:
     """Build Gradescope's autograder zip for ASSIGNMENT (public and hidden checks, reference)."""
     assignment = _load(spec)
-    try:
-        archive = build_archive(assignment, out, wheel)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {exc.filename or out}: "
-                                   f"{exc.strerror or exc}") from None
+    archive = build_archive(assignment, out, wheel)
     click.echo(f"Autograder: {out.resolve()} ({len(archive.names)} files, "
                f"{out.stat().st_size / 1024:.0f} KiB); left out: "
                f"{', '.join(archive.left_out) or 'nothing'}")
@@ -303,13 +301,8 @@ def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
                                  "(or --init github to write the workflow)",
                                  param_hint="SUBMISSION")
     assignment = _load(spec)
-    try:
-        result, report = check_submission(submission, assignment, out)
-        ci_reports.write_reports(result, assignment, submission, min_score, junit, summary)
-    except AssignmentError as exc:
-        raise click.ClickException(str(exc)) from None
-    except OSError as exc:
-        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
+    result, report = check_submission(submission, assignment, out)
+    ci_reports.write_reports(result, assignment, submission, min_score, junit, summary)
     click.echo(check_summary(result, assignment))
     if annotate if annotate is not None else os.environ.get("GITHUB_ACTIONS") == "true":
         for note in github_annotations(result, assignment, submission):

@@ -1,6 +1,10 @@
-"""The Python API: grade one submission, or a batch, and write the results.
+"""Grading one submission: a :class:`Grader` runs an assignment's checks (pytest, in this
+trusted process) against a submission imported in a sandboxed worker, and
+:func:`write_submission_files` writes what it gives.
 
-The CLI is a thin layer over :class:`Grader`, :func:`check_submission` and :func:`grade_batch`.
+:func:`run_checks` runs the checks against any :class:`~grader.student.Session`, for
+benchmarks that compare the sandbox with an unisolated run. The policy (who may grade with
+reduced isolation, how batches run) is in :mod:`grader.api`.
 """
 
 from __future__ import annotations
@@ -10,17 +14,15 @@ import datetime as dt
 import io
 import sys
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 
 import pytest
 
 from grader import __version__
-from grader.assignment import Assignment, AssignmentError
-from grader.isolation import Isolation, combine, describe, planned, probe
+from grader.assignment import Assignment
+from grader.errors import AssignmentError
 from grader.plugin import GradingPlugin
-from grader.progress import Progress
 from grader.report import render_report
 from grader.results import (
     CheckResult,
@@ -29,9 +31,10 @@ from grader.results import (
     write_atomic,
     write_result,
 )
-from grader.sandbox import Limits, Zygote, worker_limits
+from grader.sandbox.isolation import Isolation, combine, describe, planned, probe
+from grader.sandbox.zygote import Limits, Zygote, worker_limits
 from grader.student import Session, StudentFailure
-from grader.submission import Submission, read_submission
+from grader.submission import Submission
 
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
 NOT_RUN = "not graded: the submission could not run (see the message above)"
@@ -44,10 +47,10 @@ class Grader:
                  limits: Limits | None = None, isolation: Isolation | None = None) -> None:
         self.assignment = assignment
         self.public_only = public_only
-        self.limits = limits or worker_limits()
-        # Whatever this machine can apply (grader.isolation.require gates official grading).
+        self.limits = limits or assignment.worker_limits(worker_limits())
+        # Whatever this machine can apply (grader.sandbox.isolation.require gates official grading).
         self.isolation = isolation if isolation is not None else probe()
-        self.zygote = Zygote(isolation=self.isolation)
+        self.zygote = Zygote(isolation=self.isolation, warmup=assignment.warmup)
         self._first_fork = 0
         self.memo: dict[object, object] = {}
 
@@ -65,7 +68,7 @@ class Grader:
         start = time.monotonic()
         if not self.zygote.alive():
             self.zygote.close()
-            self.zygote = Zygote(isolation=self.isolation)
+            self.zygote = Zygote(isolation=self.isolation, warmup=self.assignment.warmup)
         self._first_fork = len(self.zygote.applied)
         session = Session(self.assignment, submission, self.zygote, self.limits)
         try:
@@ -80,29 +83,8 @@ class Grader:
         return self._result(submission, session, tests, errors, time.monotonic() - start)
 
     def _run_checks(self, session: Session) -> tuple[tuple[CheckResult, ...], list[str]]:
-        plugin = GradingPlugin(self.assignment, session, self.public_only, self.memo)
-        args = [str(d) for d in self.assignment.check_dirs(self.public_only)] + [
-            "-c", str(PYTEST_INI), "--rootdir", str(self.assignment.root / "checks"),
-            "-p", "no:cacheprovider", "-p", "no:terminal", "--import-mode=importlib",
-            "--capture=no",
-        ]
-        log = io.StringIO()
-        before = set(sys.modules)
-        try:
-            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                code = pytest.main(args, plugins=[plugin])
-        finally:
-            # pytest would otherwise reuse these modules in the next session, even if they
-            # came from another assignment folder with the same relative paths.
-            for name in set(sys.modules) - before:
-                if _under(sys.modules[name], self.assignment.root / "checks"):
-                    del sys.modules[name]
-        if plugin.config_errors:
-            raise AssignmentError("\n".join(plugin.config_errors))
-        if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-            raise AssignmentError(f"the checks of {self.assignment.root} could not run "
-                                  f"(pytest exit {int(code)}):\n{log.getvalue()[-3000:]}")
-        return plugin.results(), plugin.internal_errors
+        return run_checks(self.assignment, session, public_only=self.public_only,
+                          memo=self.memo)
 
     def _not_run(self) -> tuple[CheckResult, ...]:
         return tuple(
@@ -131,12 +113,45 @@ class Grader:
             student_output=blocks, errors=tuple(errors), timed_out=tuple(session.broken),
         )
 
-
     def _layers(self) -> tuple[str, ...]:
         """What this submission's workers applied (the plan, if none was started)."""
         applied = self.zygote.applied[self._first_fork:]
         return describe(combine(applied) if applied else planned(
             self.isolation, self.limits.scratch_size, self.limits.scratch_inodes))
+
+
+def run_checks(assignment: Assignment, session: Session, *, public_only: bool = False,
+               memo: dict[object, object] | None = None
+               ) -> tuple[tuple[CheckResult, ...], list[str]]:
+    """Run the assignment's checks against ``session``'s submission in this process.
+
+    Returns one result per check and the internal errors (for the instructor's log). Raises
+    AssignmentError when the checks themselves are broken. ``memo`` keeps reference values
+    between calls (pass the same dict for every submission of a batch).
+    """
+    plugin = GradingPlugin(assignment, session, public_only, {} if memo is None else memo)
+    args = [str(d) for d in assignment.check_dirs(public_only)] + [
+        "-c", str(PYTEST_INI), "--rootdir", str(assignment.root / "checks"),
+        "-p", "no:cacheprovider", "-p", "no:terminal", "--import-mode=importlib",
+        "--capture=no",
+    ]
+    log = io.StringIO()
+    before = set(sys.modules)
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            code = pytest.main(args, plugins=[plugin])
+    finally:
+        # pytest would otherwise reuse these modules in the next session, even if they
+        # came from another assignment folder with the same relative paths.
+        for name in set(sys.modules) - before:
+            if _under(sys.modules[name], assignment.root / "checks"):
+                del sys.modules[name]
+    if plugin.config_errors:
+        raise AssignmentError("\n".join(plugin.config_errors))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise AssignmentError(f"the checks of {assignment.root} could not run "
+                              f"(pytest exit {int(code)}):\n{log.getvalue()[-3000:]}")
+    return plugin.results(), plugin.internal_errors
 
 
 def _under(module: object, folder: Path) -> bool:
@@ -164,40 +179,14 @@ def crashed_result(assignment: Assignment, sub: Submission, error: str,
     )
 
 
-def write_submission_files(result: SubmissionResult, assignment: Assignment, folder: Path) -> Path:
-    """Write ``result.json`` and ``report.html`` into ``folder``; returns the report's path."""
-    write_result(result, folder / "result.json")
+def write_submission_files(result: SubmissionResult, assignment: Assignment,
+                           folder: Path) -> Path:
+    """Write ``folder/report.html``, then ``folder/result.json``; returns the report's path.
+
+    Each file is written atomically, and ``result.json`` last: it marks the submission done,
+    so a batch killed at any moment and resumed grades only what has no result.
+    """
     report = folder / "report.html"
     write_atomic(report, render_report(result, assignment))
+    write_result(result, folder / "result.json")
     return report
-
-
-def check_submission(path: Path, assignment: Assignment, out: Path | None = None
-                     ) -> tuple[SubmissionResult, Path]:
-    """A student's self-check: public checks only; the report goes next to the submission."""
-    sub = read_submission(path, assignment.submission_name)
-    with Grader(assignment, public_only=True) as grader:
-        result = grader.grade(sub)
-    folder = out if out is not None else (path if path.is_dir() else path.parent)
-    return result, write_submission_files(result, assignment, folder)
-
-
-def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
-                on_result: Callable[[SubmissionResult, Path], None] | None = None, *,
-                jobs: int = 1, resume: bool = False, scheduler: str | None = None,
-                progress: Progress | None = None) -> list[SubmissionResult]:
-    """Grade every submission (public and hidden checks) into ``out``; results in input order.
-
-    Writes ``out/<id>/report.html`` and ``result.json`` as each submission finishes, then
-    ``out/grades.csv`` and ``out/summary.html``. ``jobs`` grading processes run in parallel
-    (1: in this process), or the Dask cluster at ``scheduler`` does; with ``resume``, results
-    an earlier run left in ``out`` for the same submissions are kept (see :mod:`grader.batch`).
-    ``on_result`` is called with each new result and its report, unless ``progress`` is given
-    (then ``progress.on_result`` is).
-    """
-    from grader.batch import run_batch  # grader.batch builds on this module
-
-    if progress is None:
-        progress = Progress(on_result)
-    return run_batch(assignment, paths, out, jobs=jobs, resume=resume, scheduler=scheduler,
-                     progress=progress)

@@ -133,11 +133,13 @@ class GradingPlugin:
             self.config_errors.append(f"{where}: {item.name} names rubric id {check_id!r}, "
                                       "which rubric.toml does not declare")
             return None
-        in_public = Path(str(item.path)).parent.name == "public"
+        in_public = Path(str(item.path)).resolve().is_relative_to(
+            self._assignment.public_dir.resolve())
         if spec.public != in_public:
             self.config_errors.append(f"{where}: check {check_id!r} is {spec.visibility} in "
-                                      f"rubric.toml but its test is in checks/"
-                                      f"{'public' if in_public else 'hidden'}")
+                                      f"rubric.toml but its test is {'' if in_public else 'not '}"
+                                      "under checks/public (public checks go there, at any "
+                                      "depth; all others are hidden)")
         return spec
 
     # ---------------------------------------------------------------- running

@@ -9,13 +9,13 @@ context objects are the frozen dataclasses below (and :mod:`grader.plotting`'s c
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jinja2
 
 from grader.assignment import Assignment, CheckSpec
-from grader.diagnose import BUG_CLASSES, without_hint
+from grader.diagnose import bug_class_label, without_hint
 from grader.plotting import BarChart, LineChart, histogram, line_chart
 from grader.results import CheckResult, SubmissionResult
 
@@ -62,9 +62,10 @@ class FunctionSection:
     checks: tuple[CheckView, ...]
 
 
-def check_view(check: CheckResult) -> CheckView:
+def check_view(check: CheckResult, labels: Mapping[str, str] | None = None) -> CheckView:
     message = without_hint(check.output, check.bug_class, check.hint)
-    return CheckView(check, message, check.hint, BUG_CLASSES.get(check.bug_class, ""),
+    label = bug_class_label(check.bug_class, labels) if check.bug_class else ""
+    return CheckView(check, message, check.hint, label,
                      line_chart(check.plot) if check.plot else None)
 
 
@@ -76,7 +77,8 @@ def sections(result: SubmissionResult, assignment: Assignment) -> list[FunctionS
         if checks:
             out.append(FunctionSection(name, sum(t.score for t in checks),
                                        sum(t.max_score for t in checks),
-                                       tuple(check_view(t) for t in checks)))
+                                       tuple(check_view(t, assignment.bug_classes)
+                                             for t in checks)))
     return out
 
 
@@ -140,7 +142,8 @@ def _flags(result: SubmissionResult, full_isolation: set[str]) -> tuple[str, ...
     return tuple(flags)
 
 
-def _bugs(results: Sequence[SubmissionResult]) -> tuple[BugCount, ...]:
+def _bugs(results: Sequence[SubmissionResult], labels: Mapping[str, str]
+          ) -> tuple[BugCount, ...]:
     who: dict[str, set[str]] = {}
     where: dict[str, set[str]] = {}
     for r in results:
@@ -149,7 +152,7 @@ def _bugs(results: Sequence[SubmissionResult]) -> tuple[BugCount, ...]:
                 who.setdefault(t.bug_class, set()).add(r.submission_id)
                 where.setdefault(t.bug_class, set()).add(t.function)
     ranked = sorted(who, key=lambda c: (-len(who[c]), c))
-    return tuple(BugCount(BUG_CLASSES.get(c, c), tuple(sorted(where[c])), len(who[c]))
+    return tuple(BugCount(bug_class_label(c, labels), tuple(sorted(where[c])), len(who[c]))
                  for c in ranked)
 
 
@@ -177,8 +180,9 @@ def summary(results: Sequence[SubmissionResult], assignment: Assignment) -> Summ
                    max((r.max_by_function([name])[name] for r in results), default=0.0))
                   for name in assignment.names)
     hardest = tuple(sorted((c for c in rates if c.passed < c.graded), key=lambda c: c.rate)[:5])
+    bugs = _bugs(results, assignment.bug_classes)
     return Summary(assignment.title, assignment, tuple(assignment.names), rows, rates, hardest,
-                   means, _bugs(results), _histogram(results, assignment.max_score),
+                   means, bugs, _histogram(results, assignment.max_score),
                    sum(r.score for r in results) / n)
 
 

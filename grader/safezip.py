@@ -11,12 +11,12 @@ import stat
 import zipfile
 from pathlib import PurePosixPath
 
+from grader.errors import IntakeError
+
 MAX_ZIP_RATIO = 200
 _IGNORED = ("__MACOSX/", ".DS_Store", "__pycache__/")
 
 
-class IntakeError(Exception):
-    """A submission (or an archive) that cannot be read; the message names the file and fix."""
 
 
 ZIP_ERRORS = (zipfile.BadZipFile, OSError, EOFError, NotImplementedError)

@@ -1,7 +1,7 @@
 """The student proxy: how checks call a submission that lives in a worker process.
 
 ``student.mse(y_hat, y)`` sends the arguments as plain data, waits (up to the function's time
-limit) and returns what the worker sent back, decoded by :func:`grader.protocol.decode`. Every
+limit) and returns what the worker sent back, decoded by :func:`~.protocol.decode`. Every
 way student code can fail to produce a value becomes a :class:`StudentFailure` whose message
 names the function and says what happened; the check that called it fails, the others go on.
 """
@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import protocol
 from grader.assignment import Assignment
-from grader.sandbox import Limits, WorkerGone, WorkerProcess, WorkerTimeout, Zygote
+from grader.sandbox.inside import protocol
+from grader.sandbox.zygote import Limits, WorkerGone, WorkerProcess, WorkerTimeout, Zygote
 from grader.submission import Submission, stage
 
 

@@ -19,9 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from grader.errors import IntakeError as IntakeError  # re-exported: the intake's error
 from grader.notebook import NotebookError, notebook_to_source
 from grader.safezip import ZIP_ERRORS, read_member, safe_zip_paths, zip_members
-from grader.safezip import IntakeError as IntakeError  # re-exported: the intake's error
 
 MAX_FILE = 1024 * 1024
 MAX_NOTEBOOK = 16 * 1024 * 1024

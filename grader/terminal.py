@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import click
 
-from grader import diagnose
+import grader.diagnose as diagnose
 from grader.assignment import Assignment
 from grader.report import clean
 from grader.results import CheckResult, SubmissionResult

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from grader.api import grade_batch
 from grader.assignment import Assignment, load_assignment
-from grader.grading import grade_batch
 from grader.results import SubmissionResult
-from grader.sandbox import Limits, WorkerProcess, Zygote, worker_limits
+from grader.sandbox.zygote import Limits, WorkerProcess, Zygote, worker_limits
 
 
 @pytest.fixture(scope="session")

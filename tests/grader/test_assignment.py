@@ -7,12 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import (
-    AssignmentError,
-    available,
-    find_assignment,
-    load_assignment,
-)
+from grader.assignment import available_assignments, find_assignment, load_assignment
+from grader.errors import AssignmentError
 
 A1_NAMES = (
     "mse", "softmax", "cross_entropy", "mse_gradients", "sgd_step", "fit_line",
@@ -261,7 +257,7 @@ def test_find_assignment_by_name_and_path(a1_dir, monkeypatch):
     monkeypatch.delenv("GRADER_ASSIGNMENTS", raising=False)
     assert find_assignment("a1").root == a1_dir.resolve()
     assert find_assignment(str(a1_dir)).names == A1_NAMES
-    assert available()["a1"].resolve() == a1_dir.resolve()
+    assert available_assignments()["a1"].resolve() == a1_dir.resolve()
 
 
 def test_find_unknown_assignment_lists_available(monkeypatch, tmp_path):
@@ -281,3 +277,96 @@ def test_grader_assignments_env_adds_folders(monkeypatch, tmp_path):
     assert find_assignment("extra7").names == ("f", "g")
     with pytest.raises(AssignmentError, match=r"available: a1, extra7\."):
         find_assignment("nope")
+
+
+# ---------------------------------------------------------------- references side by side
+
+
+def write_reference(root: Path, value: int, package: bool = True) -> None:
+    if package:
+        (root / "reference").mkdir()
+        (root / "reference" / "values.py").write_text(f"VALUE = {value}\n")
+        (root / "reference" / "__init__.py").write_text("from .values import VALUE\n")
+    else:
+        (root / "truth.py").write_text(f"VALUE = {value}\n")
+
+
+def test_each_assignment_loads_its_own_reference_under_its_own_name(tmp_path, a1_dir):
+    roots = []
+    for name, value in (("t1", 1), ("t2", 2)):
+        root = rubric(tmp_path, HEAD.replace('"t1"', f'"{name}"') + 'reference = "reference"\n'
+                      + check(), name)
+        write_reference(root, value)
+        roots.append(root)
+    a1 = load_assignment(a1_dir)
+    first, second = (load_assignment(r) for r in roots)
+    # In either order, interleaved with A1's, each gets its own ground truth.
+    assert second.load_reference().VALUE == 2
+    assert a1.load_reference().mse.__module__.startswith(a1.reference_module())
+    assert first.load_reference().VALUE == 1
+    assert second.load_reference().VALUE == 2
+    assert len({first.reference_module(), second.reference_module(),
+                a1.reference_module()}) == 3
+    import reference  # the checkout's A1 ground truth keeps its own name for tests and tools
+
+    assert hasattr(reference, "mse")
+
+
+def test_a_reference_may_be_a_single_file(tmp_path):
+    root = rubric(tmp_path, HEAD + 'reference = "truth.py"\n' + check())
+    write_reference(root, 7, package=False)
+    assert load_assignment(root).load_reference().VALUE == 7
+
+
+def test_a_reference_importing_itself_by_folder_name_says_to_import_relatively(tmp_path):
+    root = rubric(tmp_path, HEAD + 'reference = "truth"\n' + check())
+    (root / "truth").mkdir()
+    (root / "truth" / "values.py").write_text("VALUE = 3\n")
+    (root / "truth" / "__init__.py").write_text("from truth.values import VALUE\n")
+    with pytest.raises(AssignmentError, match="import each other relatively"):
+        load_assignment(root).load_reference()
+
+
+def test_a_missing_reference_names_the_rubric(tmp_path):
+    root = rubric(tmp_path, HEAD + 'reference = "nowhere"\n' + check())
+    with pytest.raises(AssignmentError, match="neither a package folder"):
+        load_assignment(root).load_reference()
+
+
+# ---------------------------------------------------------------- limits, bug classes, warm-up
+
+
+def test_limits_bug_classes_and_warmup_come_from_the_rubric(tmp_path):
+    from grader.sandbox.limits import Limits
+
+    root = rubric(tmp_path, HEAD + 'warmup = "warm.py"\n' + check() + textwrap.dedent("""
+        [limits]
+        memory_mb = 2048
+        cpu_seconds = 30
+        processes = 8
+        [bug_classes]
+        missing-scale = "no 1/sqrt(d) scaling"
+        """))
+    (root / "warm.py").write_text("import torch\n")
+    a = load_assignment(root)
+    assert a.bug_classes == {"missing-scale": "no 1/sqrt(d) scaling"}
+    assert a.warmup == (root / "warm.py").resolve()
+    limits = a.worker_limits(Limits(file_size=123))
+    assert (limits.address_space, limits.cpu_seconds, limits.extra_processes,
+            limits.file_size) == (2048 * 1024**2, 30, 8, 123)
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("[limits]\nmemory = 1\n", "[limits] memory is not a limit; use one of memory_mb"),
+    ("[limits]\nmemory_mb = -1\n", "[limits] memory_mb must be a whole number > 0"),
+    ("[limits]\ncpu_seconds = 1.5\n", "[limits] cpu_seconds must be a whole number > 0"),
+    ("[bug_classes]\nBad_Class = \"x\"\n", "[bug_classes] Bad_Class = 'x': use a slug"),
+    ("[bug_classes]\nok-class = \"\"\n", "[bug_classes] ok-class = '': use a slug"),
+])
+def test_bad_limits_and_bug_classes_are_rubric_errors(tmp_path, extra, expected):
+    assert expected in load_error(rubric(tmp_path, HEAD + check() + extra))
+
+
+def test_a_missing_warmup_file_is_a_rubric_error(tmp_path):
+    message = load_error(rubric(tmp_path, HEAD + 'warmup = "warm.py"\n' + check()))
+    assert "[assignment] warmup 'warm.py' is not a file" in message

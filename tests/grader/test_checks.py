@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from grader import protocol
 from grader.assignment import Assignment, CheckSpec
 from grader.checks import CheckFailure, Expect, describe, signature
-from grader.protocol import Handle, Opaque
+from grader.sandbox.inside import protocol
+from grader.sandbox.inside.protocol import Handle, Opaque
 from grader.student import RemoteObject
 
 

@@ -26,8 +26,8 @@ from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from grader.api import grade_batch
 from grader.assignment import load_assignment
-from grader.grading import grade_batch
 
 A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
 HOSTILE_LINE = "<script>alert(1)</script></pre>"

@@ -12,8 +12,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from grader.api import grade_batch
 from grader.assignment import load_assignment
-from grader.grading import grade_batch
 from grader.notebook import NotebookError, notebook_to_source, starter_notebook
 from grader.submission import MAX_NOTEBOOK, read_submission
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.assignment import AssignmentError, load_assignment
+from grader.assignment import load_assignment
+from grader.errors import AssignmentError
 from grader.grading import Grader
 from grader.submission import read_submission
 
@@ -100,7 +101,7 @@ def test_grades_are_deterministic(tmp_path):
 @pytest.mark.parametrize(("public", "message"), [
     (PUBLIC.replace('@pytest.mark.rubric("add-small")\n', ""), "needs exactly one"),
     (PUBLIC.replace("add-small", "add-tiny"), "names rubric id 'add-tiny'"),
-    (PUBLIC.replace("add-small", "add-large"), "is hidden in rubric.toml but its test is in "
+    (PUBLIC.replace("add-small", "add-large"), "is hidden in rubric.toml but its test is under "
                                                "checks/public"),
 ], ids=["unmarked", "unknown-id", "wrong-folder"])
 def test_misconfigured_checks_name_file_and_line(tmp_path, public, message):
@@ -121,3 +122,25 @@ def test_bug_in_a_check_is_an_internal_error_not_a_silent_zero(tmp_path):
     result = grade(folder, "def add(a, b):\n    return a + b\n", tmp_path)
     assert result.errors and "NameError" in result.errors[0]
     assert "internal error" in result.tests[1].output
+
+
+def test_checks_in_nested_folders_keep_their_visibility(tmp_path):
+    folder = make_assignment(tmp_path)
+    for kind, name in (("public", "test_add.py"), ("hidden", "test_add_hidden.py")):
+        nested = folder / "checks" / kind / "arithmetic" / "integers"
+        nested.mkdir(parents=True)
+        (folder / "checks" / kind / name).rename(nested / name)
+    right = "def add(a, b):\n    return a + b\n"
+    assert grade(folder, right, tmp_path).score == 5.0
+    public = grade(folder, right, tmp_path, public_only=True)
+    assert [t.id for t in public.tests] == ["add-small"] and public.score == 2.0
+
+
+def test_a_hidden_check_in_a_nested_public_folder_is_an_error(tmp_path):
+    folder = make_assignment(tmp_path)
+    nested = folder / "checks" / "public" / "more"
+    nested.mkdir()
+    (folder / "checks" / "hidden" / "test_add_hidden.py").rename(nested / "test_add_hidden.py")
+    with pytest.raises(AssignmentError, match=r"'add-large' is hidden in rubric\.toml but its "
+                                              "test is under checks/public"):
+        grade(folder, "def add(a, b):\n    return a + b\n", tmp_path)

@@ -5,7 +5,7 @@ Grading costs seconds per submission, so submissions share few batches:
 
 - ``main``: a copy of the solution (``control``), ``classmate`` (the solution with a secret
   comment, for the probe that looks for other students' files) and every tail marked
-  ``# batch: main``, graded in this process with :func:`grader.grading.grade_batch`;
+  ``# batch: main``, graded in this process with :func:`grader.api.grade_batch`;
 - ``env``: the ``env`` tails, graded while ``GRADER_TEST_SECRET`` is in this process's
   environment and a bystander process of the same user holds it in its own;
 - ``cache``: each ``cache`` tail followed by a correct submission that must not notice it;
@@ -58,8 +58,8 @@ from hostile_support import (
     snapshot,
 )
 
+from grader.api import grade_batch
 from grader.assignment import load_assignment
-from grader.grading import grade_batch
 from grader.results import SubmissionResult, read_result
 
 HOSTILES = load_hostiles()
@@ -69,7 +69,7 @@ SUBPROCESS_TIMEOUT = 60.0
 # names grade_batch, which is how the probe that kills the grader recognises it).
 DRIVER = (
     "import sys\nfrom pathlib import Path\n"
-    "from grader.assignment import load_assignment\nfrom grader.grading import grade_batch\n"
+    "from grader.assignment import load_assignment\nfrom grader.api import grade_batch\n"
     "grade_batch(load_assignment(Path(sys.argv[1])), [Path(p) for p in sys.argv[3:]], "
     "Path(sys.argv[2]))\n"
 )

@@ -18,10 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks import CheckFailure
-from grader.diagnose import Hint, Variant
-from grader.protocol import Array
-from grader.student import StudentFailure
+from grader import Array, CheckFailure, Hint, StudentFailure, Variant
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sentiment.tsv"
 _TOKEN = re.compile(r"[a-z0-9']+")

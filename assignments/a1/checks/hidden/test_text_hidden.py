@@ -8,9 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader.checks import CheckFailure
-from grader.diagnose import Hint
-from grader.student import StudentFailure
+from grader import CheckFailure, Hint, StudentFailure
 
 
 @pytest.mark.rubric("vocab-corpus")

@@ -17,16 +17,17 @@ from click.testing import CliRunner
 
 from grader.assignment import Assignment, load_assignment
 from grader.cli import main
-from grader.gradescope import (
+from grader.errors import ArchiveError
+from grader.integrations.gradescope import (
     SubmissionNotFound,
     failure_results,
     find_submission,
     to_gradescope,
 )
-from grader.gradescope_archive import ArchiveError, build_archive
+from grader.integrations.gradescope_archive import build_archive
 from grader.results import CheckResult, SubmissionResult
 
-A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
 SCHEMA = json.loads(Path(__file__).with_name("gradescope_results.schema.json").read_text())
 BIN = Path(sys.executable).parent
 

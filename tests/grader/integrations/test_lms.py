@@ -16,12 +16,13 @@ from click.testing import CliRunner
 
 from grader.assignment import load_assignment
 from grader.cli import main
-from grader.exports import detect, read_export
-from grader.lms import LmsError, open_batch, read_roster
+from grader.errors import GradebookError as LmsError
+from grader.integrations.exports import detect, read_export
+from grader.integrations.lms import open_batch, read_roster
 from grader.results import SubmissionResult
 from grader.submission import read_submission
 
-A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
 CODE = b"def mse(y_hat, y):\n    return ((y_hat - y) ** 2).mean()\n"
 MOODLE = {
     "Ann Lee_101_assignsubmission_file_/submission.py": CODE,

@@ -14,20 +14,20 @@ from click.testing import CliRunner, Result
 from junitparser import Failure, JUnitXml, Properties
 
 from grader import cli
-from grader.annotations import (
+from grader.assignment import Assignment
+from grader.cli import main
+from grader.integrations.annotations import (
     Annotation,
     definition_lines,
     escape_data,
     escape_property,
     github_annotations,
 )
-from grader.assignment import Assignment
-from grader.ci import MinScore, markdown_summary, parse_min_score, workflow
-from grader.cli import main
-from grader.junit import junit_xml
+from grader.integrations.ci import MinScore, markdown_summary, parse_min_score, workflow
+from grader.integrations.junit import junit_xml
 from grader.results import CheckResult, SubmissionResult, read_result
 
-A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
 SIGN_ERROR = A1 / "examples" / "sign_error.py"
 
 

@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import torch
 
-from grader import protocol
 from grader.assignment import Assignment
-from grader.sandbox import (
+from grader.sandbox.inside import protocol
+from grader.sandbox.zygote import (
     ENV_ALLOWLIST,
     OUTPUT_CAP,
     Limits,
@@ -101,7 +101,7 @@ def test_grader_packages_cannot_be_imported(spawn):
     worker, _ = spawn("""\
         def probe():
             out = []
-            for name in ("grader", "grader.protocol", "reference", "assignments"):
+            for name in ("grader", "grader.sandbox.inside.protocol", "reference", "assignments"):
                 try:
                     __import__(name)
                     out.append(name + ": imported")

@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path, PurePosixPath
 
 from grader.assignment import Assignment
+from grader.errors import ArchiveError
 
 TORCH_REQUIREMENT = "torch==2.13.0"
 TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -35,8 +36,6 @@ _REGULAR = 0o100644 << 16
 _DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so the same inputs give the same archive entries
 
 
-class ArchiveError(Exception):
-    """The archive cannot be built; the message names the file and the fix."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +111,7 @@ def _tree(path: Path, name: str) -> dict[str, Path]:
 
 def project_root() -> Path:
     """The checkout this grader runs from (it holds pyproject.toml), or ArchiveError."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     if not (root / "pyproject.toml").is_file():
         raise ArchiveError(f"no pyproject.toml in {root}: the grader is installed from a wheel, "
                            "not run from a checkout; pass that wheel with --wheel FILE, or run "

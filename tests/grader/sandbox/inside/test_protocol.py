@@ -13,8 +13,16 @@ import numpy as np
 import pytest
 import torch
 
-from grader import protocol
-from grader.protocol import MAX_DEPTH, MAX_FRAME, MAX_REPR, MAX_STR, Array, Handle, Opaque
+from grader.sandbox.inside import protocol
+from grader.sandbox.inside.protocol import (
+    MAX_DEPTH,
+    MAX_FRAME,
+    MAX_REPR,
+    MAX_STR,
+    Array,
+    Handle,
+    Opaque,
+)
 
 
 def wire(value: Any, handles: dict[int, Any] | None = None) -> Any:

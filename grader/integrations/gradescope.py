@@ -5,8 +5,8 @@ latest/specs/) define the container: the student's files are in ``/autograder/su
 uploaded archive's content in ``/autograder/source``, and ``run_autograder`` must write
 ``/autograder/results/results.json``. :func:`to_gradescope` turns our ``result.json`` (a
 superset of that format) into it; :func:`run` is what ``run_autograder`` calls
-(``python3 -m grader.gradescope run --assignment DIR``). The archive itself is built by
-:mod:`grader.gradescope_archive`.
+(``python3 -m grader.integrations.gradescope run --assignment DIR``). The archive itself is
+built by :mod:`.gradescope_archive`.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from grader.assignment import AssignmentError, load_assignment
+from grader.assignment import load_assignment
+from grader.errors import AssignmentError
 from grader.report import clean
 from grader.results import CheckResult, SubmissionResult, read_result, write_atomic
 
@@ -170,7 +171,7 @@ def run(root: Path, assignment_dir: Path, grader: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope",
+    parser = argparse.ArgumentParser(prog="python -m grader.integrations.gradescope",
                                      description="Run inside Gradescope's autograder container.")
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="grade the submission into results.json")

@@ -18,13 +18,14 @@ from pathlib import Path
 import pytest
 
 from grader import __version__
-from grader.batch import kept_result, remove_staged_files, write_submission
-from grader.pool import LocalPool
-from grader.progress import BarProgress, LogProgress, duration
+from grader.batch.pool import LocalPool
+from grader.batch.progress import BarProgress, LogProgress, duration
+from grader.batch.run import kept_result, remove_staged_files
+from grader.grading import write_submission_files
 from grader.results import SubmissionResult, read_result
 from grader.submission import read_submission
 
-A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
 HANG = "\n\ndef mse(y_hat, y):\n    while True:\n        pass\n"
 GRADE = [sys.executable, "-c", "from grader.cli import main; main()", "grade", "-a", str(A1)]
 pytestmark = pytest.mark.slow
@@ -214,7 +215,7 @@ def fake_result(sid: str = "solution", sha256: str = "") -> SubmissionResult:
 def test_kept_result_rules(tmp_path, a1):
     sub = read_submission(A1 / "solution.py")
     result = fake_result(sha256=sub.sha256)
-    write_submission(result, a1, tmp_path)
+    write_submission_files(result, a1, tmp_path / result.submission_id)
     assert kept_result(sub, tmp_path, a1) == result
     (tmp_path / "solution" / "report.html").unlink()
     assert kept_result(sub, tmp_path, a1) is not None

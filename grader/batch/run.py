@@ -4,9 +4,9 @@ One batch, three ways to run it, the same files in the end:
 
 - ``jobs == 1``: one :class:`~grader.grading.Grader` in this process, submission after
   submission (the sequential baseline);
-- ``jobs >= 2``: a :class:`~grader.pool.LocalPool` of trusted child processes, each holding one
-  Grader (one warm zygote) for its share of the batch;
-- ``scheduler``: a Dask cluster (:mod:`grader.cluster`).
+- ``jobs >= 2``: a :class:`~grader.batch.pool.LocalPool` of trusted child processes, each
+  holding one Grader (one warm zygote) for its share of the batch;
+- ``scheduler``: a Dask cluster (:mod:`grader.batch.cluster`).
 
 Only this process writes files: each submission's ``report.html`` and then ``result.json``, each
 atomically, as soon as it is graded. ``result.json`` goes last because it marks the submission
@@ -19,31 +19,23 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import os
-import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from grader import __version__
-from grader.assignment import Assignment, AssignmentError
-from grader.grading import Grader, crashed_result
-from grader.progress import Progress
+from grader.assignment import Assignment
+from grader.batch.executor import Executor, InProcess
+from grader.batch.progress import Progress
+from grader.errors import BatchError
+from grader.grading import write_submission_files
 from grader.report import render_report, render_summary
-from grader.results import SubmissionResult, grades_csv, read_result, write_atomic, write_result
+from grader.results import SubmissionResult, grades_csv, read_result, write_atomic
 from grader.submission import Submission, read_submission, unique_ids
 
 LOCK = ".grader-batch.lock"
 # The files write_atomic stages as ".NAME.XXXXXX.tmp" next to their target.
 _STAGED = ("result.json", "report.html", "grades.csv", "summary.html")
 
-Todo = list[tuple[int, Submission]]
-"""Submissions to grade, each with its index in the batch."""
-Emit = Callable[[int, SubmissionResult], None]
-"""Called (in this process) with a submission's index and result as soon as it is graded."""
-
-
-class BatchError(Exception):
-    """The batch cannot run (the output folder is busy, the workers cannot start, ...)."""
 
 
 def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs: int = 1,
@@ -66,10 +58,11 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
 
         def emit(index: int, result: SubmissionResult) -> None:
             results[index] = result
-            progress.graded(result, write_submission(result, assignment, out))
+            progress.graded(result, write_submission_files(
+                result, assignment, out / result.submission_id))
 
         try:
-            _dispatch(assignment, todo, emit, progress, jobs, scheduler)
+            executor(assignment, len(todo), jobs, scheduler).run(todo, emit, progress.tick)
         finally:
             progress.finish()
         final = [r for r in results if r is not None]
@@ -80,55 +73,17 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
     return final
 
 
-def available_cpus() -> int:
-    """The CPUs this process may run on (a container or taskset may allow fewer than exist)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # not on Linux
-        return os.cpu_count() or 1
-
-
-def _dispatch(assignment: Assignment, todo: Todo, emit: Emit, progress: Progress, jobs: int,
-              scheduler: str | None) -> None:
+def executor(assignment: Assignment, count: int, jobs: int, scheduler: str | None) -> Executor:
+    """The executor for ``count`` submissions: the cluster, a pool, or this process."""
     if scheduler is not None:
-        from grader.cluster import grade_on_cluster
+        from grader.batch.cluster import DaskCluster  # imports Dask only when asked to
 
-        grade_on_cluster(scheduler, assignment, todo, emit)
-    elif jobs <= 1 or len(todo) <= 1:
-        # One submission gains nothing from a child process: grade it here.
-        grade_here(assignment, todo, emit)
-    else:
-        from grader.pool import LocalPool
+        return DaskCluster(scheduler, assignment)
+    if jobs <= 1 or count <= 1:  # one submission gains nothing from a child process
+        return InProcess(assignment)
+    from grader.batch.pool import LocalPool
 
-        LocalPool(assignment, jobs).run(todo, emit, progress.tick)
-
-
-def grade_here(assignment: Assignment, todo: Todo, emit: Emit) -> None:
-    """Grade one after another in this process (no zygote is started for an empty batch)."""
-    if not todo:
-        return
-    with Grader(assignment) as grader:
-        for index, sub in todo:
-            emit(index, grade_one(grader, sub))
-
-
-def grade_one(grader: Grader, sub: Submission) -> SubmissionResult:
-    """A result whatever happens, except for broken checks (AssignmentError), which stop all."""
-    try:
-        return grader.grade(sub)
-    except AssignmentError:
-        raise
-    except Exception:
-        return crashed_result(grader.assignment, sub, traceback.format_exc(), False)
-
-
-def write_submission(result: SubmissionResult, assignment: Assignment, out: Path) -> Path:
-    """Write ``out/<id>/report.html``, then ``result.json`` (the mark of a finished submission)."""
-    folder = out / result.submission_id
-    report = folder / "report.html"
-    write_atomic(report, render_report(result, assignment))
-    write_result(result, folder / "result.json")
-    return report
+    return LocalPool(assignment, jobs)
 
 
 def kept_result(sub: Submission, out: Path, assignment: Assignment) -> SubmissionResult | None:

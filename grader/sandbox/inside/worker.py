@@ -1,13 +1,13 @@
 """The untrusted side: a warm zygote process and the workers it forks.
 
-Started by the trusted process as ``python -I -B _worker.py zygote FD`` with an allow-listed
+Started by the trusted process as ``python -I -B inside/worker.py zygote FD`` with an allow-listed
 environment. The zygote imports numpy and torch (nothing secret: no check, reference or other
 submission is ever loaded here) and then forks one worker per request. A worker confines
-itself first (namespaces, tmpfs scratch, rlimits, Landlock, seccomp: ``_confine.py``), then
+itself first (namespaces, tmpfs scratch, rlimits, Landlock, seccomp: ``inside/confine.py``), then
 imports one submission by path from its scratch directory and answers requests (import, call,
 method, bye) with plain-data frames (see ``protocol.py``). Sibling modules are loaded by path:
 this file must not import the grader package, which need not be importable here.
-``_worker.py probe`` prints which layers this machine can apply (``isolation.probe``).
+``inside/worker.py probe`` prints which layers this machine can apply (``isolation.probe``).
 
 Everything in a worker is under the submission's control once it is imported; nothing the
 worker says is trusted: the trusted side checks every value it gets back.
@@ -66,24 +66,23 @@ def _die_with_parent() -> None:
 # ---------------------------------------------------------------- zygote
 
 
-def zygote(ctl_fd: int) -> None:
-    """Warm up, then fork a worker for each request on the control socket."""
+def zygote(ctl_fd: int, warmup: str | None = None) -> None:
+    """Warm up, then fork a worker for each request on the control socket.
+
+    The warm-up is numpy and torch, then the assignment's ``warmup.py`` if it has one (trusted
+    code run once here, so each forked worker finds e.g. ``torch.optim`` already imported);
+    nothing secret is ever loaded here.
+    """
     _die_with_parent()
     import numpy  # noqa: F401
     import torch
 
     torch.set_num_threads(1)
-    # One optimizer step here, once: torch.optim pulls in torch._dynamo (~800 modules, ~1 s)
-    # on first use, which every forked worker would otherwise pay again.
-    model = torch.nn.Linear(2, 2)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    torch.nn.functional.cross_entropy(model(torch.zeros(1, 2)), torch.zeros(1, dtype=torch.long)
-                                      ).backward()  # type: ignore[no-untyped-call]
-    optimizer.step()
-    del model, optimizer
+    sys.meta_path.insert(0, _Refuse())  # the warm-up too cannot import answers
+    if warmup is not None:
+        _run_warmup(warmup)
     protocol = _load("protocol")
-    confine = _load("_confine")  # and, through it, the layers' modules and pyseccomp
-    sys.meta_path.insert(0, _Refuse())
+    confine = _load("confine")  # and, through it, the layers' modules and pyseccomp
     ctl = socket.socket(fileno=ctl_fd)
     ctl.send(json.dumps({"ready": True, "torch": torch.__version__}).encode())
     while True:
@@ -103,6 +102,12 @@ def zygote(ctl_fd: int) -> None:
         elif request["op"] == "wait":
             status = _wait(int(request["pid"]), request.get("timeout"))
             ctl.send(json.dumps({"status": status}).encode())
+
+
+def _run_warmup(path: str) -> None:
+    """Run the assignment's warm-up file as a module of its own (its globals are dropped)."""
+    source = Path(path).read_text(encoding="utf-8")
+    exec(compile(source, path, "exec"), {"__name__": "_grader_warmup", "__file__": path})
 
 
 def _wait(pid: int, timeout: float | None) -> int | None:
@@ -295,9 +300,9 @@ def _safe_str(obj: Any) -> str:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 3 and sys.argv[1] == "zygote":
-        zygote(int(sys.argv[2]))
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "zygote":
+        zygote(int(sys.argv[2]), sys.argv[3] if len(sys.argv) == 4 else None)
     elif sys.argv[1:] == ["probe"]:
-        _load("_confine").probe_main()
+        _load("confine").probe_main()
     else:
-        sys.exit("usage: _worker.py zygote FD | _worker.py probe")
+        sys.exit("usage: worker.py zygote FD [WARMUP.py] | worker.py probe")

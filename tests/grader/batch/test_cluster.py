@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from grader.assignment import AssignmentError
+from grader.batch.cluster import grade_payload, pack, unpack
 from grader.cli import main
-from grader.cluster import grade_payload, pack, unpack
+from grader.errors import AssignmentError
 from grader.results import read_result
 from grader.submission import MAX_FILE, read_submission
 
-A1 = Path(__file__).resolve().parents[2] / "assignments" / "a1"
+A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
 DASK = [sys.executable, "-m", "dask"]
 GRADE = [sys.executable, "-c", "from grader.cli import main; main()", "grade", "-a", str(A1)]
 

@@ -4,7 +4,7 @@ A :class:`Zygote` is one warm interpreter (numpy and torch imported, nothing sec
 with ``python -I -B`` and an allow-listed environment. Each :class:`WorkerProcess` is forked
 from it into its own session and scratch directory and confined (namespaces, a tmpfs scratch,
 rlimits, no capabilities, Landlock, seccomp: whatever the zygote's :class:`Isolation` asks
-for, see ``_confine.py``) before the submission is imported; it reports what it applied in a
+for, see ``inside/confine.py``) before the submission is imported; it reports what it applied in a
 first frame. Wall-time limits are enforced here, by SIGKILL to the worker's process group
 (which holds its PID namespace's init, so everything in the namespace dies too), never by an
 exception raised inside student frames.
@@ -14,32 +14,42 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader.isolation import Isolation, probe
-from grader.worker_process import (
+from grader.errors import WorkerStartError
+from grader.sandbox.isolation import Isolation, probe
+from grader.sandbox.limits import Limits, worker_limits
+from grader.sandbox.worker import (
     OUTPUT_CAP,
     Output,
-    SandboxError,
     WorkerGone,
     WorkerProcess,
     WorkerTimeout,
     describe_status,
 )
 
-__all__ = ["ENV_ALLOWLIST", "OUTPUT_CAP", "Limits", "Output", "SandboxError", "WorkerGone",
-           "WorkerProcess", "WorkerTimeout", "Zygote", "describe_status", "make_undumpable",
-           "worker_limits"]
+__all__ = [
+    "ENV_ALLOWLIST",
+    "OUTPUT_CAP",
+    "Limits",
+    "Output",
+    "WorkerGone",
+    "WorkerProcess",
+    "WorkerStartError",
+    "WorkerTimeout",
+    "Zygote",
+    "describe_status",
+    "make_undumpable",
+    "worker_limits",
+]
 
-WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
+WORKER_SCRIPT = Path(__file__).with_name("inside") / "worker.py"
 ZYGOTE_START_TIMEOUT = 120.0
 READY_TIMEOUT = 30.0
 """Seconds a new worker may take to confine itself (tens of milliseconds, normally)."""
@@ -55,41 +65,6 @@ ENV_ALLOWLIST = {
 }
 
 
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits applied inside each worker (see ``resource.setrlimit``)."""
-
-    cpu_seconds: int = 600
-    address_space: int = 8 * 1024**3
-    file_size: int = 16 * 1024**2
-    open_files: int = 256
-    extra_processes: int = 64
-    """How many processes a worker may add to those its user already runs."""
-    scratch_size: int = 64 * 1024**2
-    """The scratch tmpfs's size: the worker's disk quota (with namespaces)."""
-    scratch_inodes: int = 4096
-
-    def rlimits(self) -> dict[str, int]:
-        return {
-            "RLIMIT_CPU": self.cpu_seconds,
-            "RLIMIT_AS": self.address_space,
-            "RLIMIT_FSIZE": self.file_size,
-            "RLIMIT_NOFILE": self.open_files,
-            "RLIMIT_CORE": 0,
-            "RLIMIT_NPROC": _processes_of_this_user() + self.extra_processes,
-        }
-
-
-def _processes_of_this_user() -> int:
-    uid = os.getuid()
-    count = 0
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                count += entry.stat().st_uid == uid
-            except OSError:
-                pass
-    return count
 
 
 def make_undumpable() -> None:
@@ -112,14 +87,19 @@ def make_undumpable() -> None:
 class Zygote:
     """The warm process that workers are forked from."""
 
-    def __init__(self, python: str = sys.executable, isolation: Isolation | None = None) -> None:
+    def __init__(self, python: str = sys.executable, isolation: Isolation | None = None,
+                 warmup: Path | None = None) -> None:
+        """Start the zygote; it imports numpy and torch, then runs ``warmup`` (an assignment's
+        ``warmup.py``: trusted code that imports and exercises what every submission will use,
+        so workers forked afterwards do not pay for it; it must load nothing secret)."""
         make_undumpable()
         self._ctl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._home = tempfile.mkdtemp(prefix="grader-zygote-")
         self._log = tempfile.TemporaryFile()
         env = dict(ENV_ALLOWLIST, HOME=self._home, TMPDIR=self._home)
         self.proc = subprocess.Popen(
-            [python, "-I", "-B", str(WORKER_SCRIPT), "zygote", str(child.fileno())],
+            [python, "-I", "-B", str(WORKER_SCRIPT), "zygote", str(child.fileno()),
+             *([str(warmup.resolve())] if warmup is not None else [])],
             pass_fds=[child.fileno()], env=env, cwd=self._home, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True,
         )
@@ -131,7 +111,7 @@ class Zygote:
         """What each forked worker reported it applied, in fork order."""
 
     def wait_ready(self) -> dict[str, Any]:
-        """Block until the zygote has imported torch; raises RuntimeError if it failed."""
+        """Block until the zygote has warmed up; raises WorkerStartError if it failed."""
         if self.ready is None:
             self._ctl.settimeout(ZYGOTE_START_TIMEOUT)
             try:
@@ -141,7 +121,8 @@ class Zygote:
             if not data:
                 self._log.seek(0)
                 tail = self._log.read()[-2000:].decode(errors="replace")
-                raise RuntimeError(f"the worker process could not start:\n{tail}")
+                raise WorkerStartError(f"the sandbox's zygote process could not start (its "
+                                       f"warm-up failed or it was killed):\n{tail}")
             self.ready = json.loads(data)
         return self.ready
 
@@ -152,7 +133,7 @@ class Zygote:
         """Fork a fresh, confined worker whose working directory is ``scratch``.
 
         Returns once the worker has reported what it applied (``WorkerProcess.facts``);
-        raises SandboxError if it could not apply a layer the zygote's isolation asks for.
+        raises WorkerStartError if it could not apply a layer the zygote's isolation asks for.
         """
         self.wait_ready()
         chan, chan_child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -196,9 +177,3 @@ class Zygote:
             self.proc.wait()
         self._log.close()
         shutil.rmtree(self._home, ignore_errors=True)
-
-
-def worker_limits() -> Limits:
-    """Limits for this machine: the address space cap leaves room for torch's reservations."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
-    return Limits() if soft == resource.RLIM_INFINITY else Limits(address_space=soft)

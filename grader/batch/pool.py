@@ -21,13 +21,13 @@ import sys
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from grader.assignment import Assignment, AssignmentError
-from grader.batch import BatchError, Emit, Todo, available_cpus, grade_one
+from grader.assignment import Assignment
+from grader.batch.executor import Emit, Tick, Todo, available_cpus, grade_one
+from grader.errors import AssignmentError, BatchError
 from grader.grading import Grader, crashed_result
 from grader.results import SubmissionResult
 
@@ -76,7 +76,8 @@ class _Child:
 
 
 class LocalPool:
-    """``jobs`` trusted child processes grading one batch."""
+    """``jobs`` trusted child processes grading one batch (an
+    :class:`~grader.batch.executor.Executor`)."""
 
     def __init__(self, assignment: Assignment, jobs: int) -> None:
         self.assignment = assignment
@@ -88,7 +89,7 @@ class LocalPool:
     def _new_child(self) -> _Child:
         return _Child(self.ctx, self.assignment, self.jobs)
 
-    def run(self, todo: Todo, emit: Emit, tick: Callable[[], None]) -> None:
+    def run(self, todo: Todo, emit: Emit, tick: Tick) -> None:
         """Grade every submission of ``todo``; ``emit`` gets each result as it arrives."""
         queue = deque(todo)
         subs = dict(todo)

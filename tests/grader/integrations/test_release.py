@@ -16,9 +16,10 @@ from click.testing import CliRunner
 
 from grader.assignment import load_assignment
 from grader.cli import main
-from grader.release import ReleaseError, build_release
+from grader.errors import ReleaseError
+from grader.integrations.release import build_release
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 A1 = ROOT / "assignments" / "a1"
 BUNDLE_FILES = [
     ".grader-release", "README.md", "checks/conftest.py", "checks/public/test_gradients.py",
@@ -135,7 +136,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_holds_the_grader_only(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert all(n.startswith(("grader/", "dl_grader-")) for n in names), names
-    for needed in ("grader/notebook.py", "grader/release.py", "grader/lms.py",
+    for needed in ("grader/notebook.py", "grader/integrations/release.py",
+                   "grader/integrations/lms.py", "grader/sandbox/inside/worker.py",
+                   "grader/sandbox/inside/confine.py", "grader/batch/pool.py",
                    "grader/pytest-grading.ini", "grader/templates/report.html"):
         assert needed in names
     for name in names:

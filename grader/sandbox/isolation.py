@@ -1,7 +1,7 @@
 """Which isolation layers this machine can give workers, and how results name them.
 
 :func:`probe` finds out once per process by confining throwaway workers the way real ones
-are confined (``python -I -B _worker.py probe``; see ``_confine.py``), so a layer counts as
+are confined (``inside/worker.py probe``; see ``inside/confine.py``), so a layer counts as
 available only when it actually applied here, unprivileged or not. Each worker then reports
 what it applied before any student code runs, and every ``result.json`` lists those layers
 (:func:`describe`); official grading needs all of :data:`REQUIRED` (:func:`require`).
@@ -18,8 +18,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from grader.errors import ReducedIsolation
+
 LINUX = sys.platform.startswith("linux")
-WORKER_SCRIPT = Path(__file__).with_name("_worker.py")
+WORKER_SCRIPT = Path(__file__).with_name("inside") / "worker.py"
 PROBE_TIMEOUT = 60.0
 REQUIRED = ("namespaces", "landlock", "seccomp")
 """The layers official grading (``grader grade``) refuses to do without."""
@@ -35,8 +37,6 @@ NO_NEW_PRIVS = "no_new_privs"
 SECCOMP = "seccomp filter"
 
 
-class ReducedIsolation(Exception):
-    """A required layer is missing and reduced isolation was not allowed."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Confine a freshly forked worker before any student code runs (loaded by path, see _worker.py).
+"""Confine a freshly forked worker before any student code runs (loaded by path, see worker.py).
 
 With namespaces, one forked process becomes three::
 
@@ -342,5 +342,5 @@ def _works() -> dict[str, Any]:
 
 
 def probe_main() -> None:
-    """``_worker.py probe``: print the probe's findings as one JSON line."""
+    """``inside/worker.py probe``: print the probe's findings as one JSON line."""
     print(json.dumps(probe()), flush=True)

@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from grader.safezip import ZIP_ERRORS, IntakeError, read_member, safe_zip_paths, zip_members
+from grader.errors import IntakeError
+from grader.safezip import ZIP_ERRORS, read_member, safe_zip_paths, zip_members
 
 MAX_EXPORT_ENTRIES = 20_000
 MAX_EXPORT_FILE = 64 * 1024 * 1024

@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from grader import __version__
-from grader.assignment import Assignment, AssignmentError, find_assignment, load_assignment
-from grader.batch import BatchError, Emit, Todo, grade_one
+from grader.assignment import Assignment, find_assignment, load_assignment
+from grader.batch.executor import Emit, Tick, Todo, grade_one
+from grader.errors import AssignmentError, BadAddress, BatchError
 from grader.grading import Grader, crashed_result
 from grader.results import SubmissionResult
 from grader.submission import MAX_FILE, Submission, read_submission
@@ -42,8 +43,16 @@ _GRADERS: dict[tuple[str, str], Grader] = {}
 _LOCK = threading.Lock()
 
 
-class BadAddress(BatchError):
-    """The scheduler's address is malformed (a usage error, unlike one that does not answer)."""
+class DaskCluster:
+    """The workers of the Dask scheduler at ``address`` (an
+    :class:`~grader.batch.executor.Executor`)."""
+
+    def __init__(self, address: str, assignment: Assignment) -> None:
+        self.address = address
+        self.assignment = assignment
+
+    def run(self, todo: Todo, emit: Emit, tick: Tick) -> None:
+        grade_on_cluster(self.address, self.assignment, todo, emit)
 
 
 def grade_on_cluster(address: str, assignment: Assignment, todo: Todo, emit: Emit) -> None:

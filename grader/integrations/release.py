@@ -24,7 +24,8 @@ from typing import Any
 import markdown
 
 from grader import __version__
-from grader.assignment import RUBRIC, Assignment, AssignmentError, load_assignment
+from grader.assignment import RUBRIC, Assignment, load_assignment
+from grader.errors import AssignmentError, ReleaseError
 from grader.notebook import starter_notebook
 
 MARK = ".grader-release"
@@ -72,8 +73,6 @@ With the course's `grader` installed, check your work in this folder with
 """
 
 
-class ReleaseError(Exception):
-    """A bundle that cannot be built; the message names the file and the fix."""
 
 
 def build_release(assignment: Assignment, out: Path) -> list[Path]:

@@ -1,6 +1,7 @@
 """One forked worker, seen from the trusted side: requests, deadlines, output, its end.
 
-Split from ``sandbox.py`` (which starts zygotes and forks workers and re-exports these names).
+The zygote that forked a worker (``zygote.py``) reaps it; this module knows it only as a
+:class:`Reaper`, so the two modules do not import each other.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ import signal
 import socket
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from grader import protocol
+from grader.errors import WorkerStartError
+from grader.sandbox.inside import protocol
 
-if TYPE_CHECKING:
-    from grader.sandbox import Zygote
+
+class Reaper(Protocol):
+    """What a worker needs of the zygote that forked it: its exit status."""
+
+    def reap(self, pid: int, timeout: float | None = None) -> int | None: ...
+
 
 OUTPUT_CAP = 64 * 1024
 EXIT_GRACE = 2.0
@@ -36,8 +42,6 @@ class WorkerTimeout(Exception):
     """The worker did not answer within its wall-time limit and was killed."""
 
 
-class SandboxError(RuntimeError):
-    """A new worker could not confine itself (a grader failure: no student code ran)."""
 
 
 @dataclass
@@ -62,7 +66,7 @@ class Output:
 class WorkerProcess:
     """One forked worker: send a request, wait for the answer or the deadline."""
 
-    def __init__(self, zygote: Zygote, pid: int, chan: socket.socket, out_fd: int,
+    def __init__(self, zygote: Reaper, pid: int, chan: socket.socket, out_fd: int,
                  err_fd: int) -> None:
         self.zygote = zygote
         self.pid = pid
@@ -72,7 +76,7 @@ class WorkerProcess:
         self.alive = True
         self._buffer = bytearray()
         self.facts: dict[str, Any] = {}
-        """What the worker applied, from its first frame (see ``_confine.py``)."""
+        """What the worker applied, from its first frame (see ``inside/confine.py``)."""
 
     def wait_confined(self, timeout: float) -> dict[str, Any]:
         """Read the worker's first frame: the layers it applied, before any student code ran."""
@@ -82,11 +86,11 @@ class WorkerProcess:
         except (TimeoutError, OSError, EOFError, protocol.ProtocolError) as exc:
             _out, err = self.take_output()  # a traceback, if setup crashed
             status = self._ended() if isinstance(exc, EOFError) else self.kill()
-            raise SandboxError(f"the worker could not start ({type(exc).__name__}: {exc}; "
+            raise WorkerStartError(f"the worker could not start ({type(exc).__name__}: {exc}; "
                                f"{describe_status(status)}):\n{err[-2000:]}") from None
         if reply.get("ready") is not True:
             self.kill()
-            raise SandboxError(f"the worker could not apply its {reply.get('layer')} layer: "
+            raise WorkerStartError(f"the worker could not apply its {reply.get('layer')} layer: "
                                f"{reply.get('error')}")
         self.facts = {k: v for k, v in reply.items() if k != "ready"}
         return self.facts

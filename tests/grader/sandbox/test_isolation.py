@@ -18,14 +18,17 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from grader import cli, isolation, protocol
+from grader import api, cli
 from grader.assignment import Assignment
+from grader.errors import ReducedIsolation, WorkerStartError
 from grader.grading import Grader
-from grader.isolation import NONE, Isolation, ReducedIsolation, describe, probe, require
-from grader.sandbox import Limits, SandboxError, Zygote
+from grader.sandbox import isolation
+from grader.sandbox.inside import protocol
+from grader.sandbox.isolation import NONE, Isolation, describe, probe, require
+from grader.sandbox.zygote import Limits, Zygote
 from grader.submission import read_submission
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LINUX = sys.platform.startswith("linux")
 FULL = probe()
 needs = {
@@ -110,7 +113,7 @@ def test_require_names_the_missing_layers_and_the_flag():
 
 
 def test_grade_refuses_reduced_isolation_unless_allowed(monkeypatch, tmp_path):
-    monkeypatch.setattr(cli, "probe", lambda: FULL.without("landlock", "seccomp"))
+    monkeypatch.setattr(api, "probe", lambda: FULL.without("landlock", "seccomp"))
     args = ["grade", "-a", "a1", "--out", str(tmp_path / "out"), str(ROOT / "assignments" /
                                                                       "a1" / "solution.py")]
     result = CliRunner().invoke(cli.main, args)
@@ -120,7 +123,7 @@ def test_grade_refuses_reduced_isolation_unless_allowed(monkeypatch, tmp_path):
     def past_the_gate(*_args: Any, **_kwargs: Any) -> Any:
         raise cli.AssignmentError("past the gate")
 
-    monkeypatch.setattr(cli, "grade_batch", past_the_gate)
+    monkeypatch.setattr(api, "run_batch", past_the_gate)
     result = CliRunner().invoke(cli.main, [*args, "--allow-reduced-isolation"])
     assert result.exit_code == 1 and "past the gate" in result.output, result.output
 
@@ -154,7 +157,7 @@ def test_without_layers_a_worker_still_runs(tmp_path, limits):
 @needs["namespaces"]
 def test_a_layer_that_fails_stops_the_worker(zygote, limits, tmp_path):
     # The scratch tmpfs cannot be mounted on a missing folder: fail closed, name the layer.
-    with pytest.raises(SandboxError, match="scratch tmpfs"):
+    with pytest.raises(WorkerStartError, match="scratch tmpfs"):
         zygote.fork(tmp_path / "missing", limits)
 
 
@@ -367,7 +370,7 @@ def test_limits_carry_the_scratch_quota():
 
 @pytest.mark.skipif(not LINUX, reason="Landlock is Linux's")
 def test_runtime_paths_never_open_a_checkout(tmp_path):
-    from grader import landlock
+    from grader.sandbox.inside import landlock
 
     checkout = tmp_path / "course"
     for folder in ("grader", "reference", "assignments", ".venv/lib/site-packages"):
@@ -399,7 +402,7 @@ print(json.dumps(confine.probe()))
 def test_probe_drops_a_layer_that_breaks_the_worker():
     out = subprocess.run(
         [sys.executable, "-I", "-B", "-c", PROBE_WITH_BROKEN_LANDLOCK,
-         str(ROOT / "grader" / "_confine.py")],
+         str(ROOT / "grader" / "sandbox" / "inside" / "confine.py")],
         capture_output=True, text=True, check=True, timeout=60).stdout
     found = json.loads(out)
     assert "cannot import" in found["errors"]["landlock"]

@@ -1,8 +1,8 @@
 """``grader ci``: the public checks in a CI job on a student's repository.
 
-Writes JUnit XML (:mod:`grader.junit`), a Markdown summary (to ``--summary`` and appended to
+Writes JUnit XML (:mod:`.junit`), a Markdown summary (to ``--summary`` and appended to
 ``$GITHUB_STEP_SUMMARY``, GitHub's job summary file), GitHub annotations
-(:mod:`grader.annotations`), and decides the exit status: 3 when the score is below
+(:mod:`.annotations`), and decides the exit status: 3 when the score is below
 ``--min-score`` (1 stays "the grader itself failed", 2 a usage error). ``--init github``
 writes the workflow that runs it.
 """
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from grader.annotations import definitions, display_path, source_file
 from grader.assignment import Assignment
-from grader.junit import junit_xml
+from grader.integrations.annotations import definitions, display_path, source_file
+from grader.integrations.junit import junit_xml
 from grader.report import clean
 from grader.results import SubmissionResult, write_atomic
 from grader.terminal import without_hint

@@ -1,7 +1,7 @@
 """LMS gradebooks: a class roster in, ``grades.csv`` out in the layout each LMS imports.
 
 ``grader grade`` reads a single folder or ``.zip`` argument as an LMS export when it looks like
-one (:mod:`grader.exports`). A roster (``--roster``, a CSV) adds a row for every student who
+one (:mod:`~.exports`). A roster (``--roster``, a CSV) adds a row for every student who
 handed in nothing and flags the submissions of students it does not list. ``--csv-format``:
 
 - ``plain``: the grader's own columns (id, points per function, total, maximum, status).
@@ -30,9 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment import RUBRIC, Assignment
-from grader.exports import Export, Student, read_export
+from grader.errors import GradebookError as LmsError
+from grader.errors import IntakeError
+from grader.integrations.exports import Export, Student, read_export
 from grader.results import SubmissionResult, csv_cell, grades_csv, write_atomic
-from grader.safezip import IntakeError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -52,8 +53,6 @@ _ROSTER_COLUMNS = {
 _PARTICIPANT = re.compile(r"\D+\s(\d+)")
 
 
-class LmsError(Exception):
-    """An export, roster or format that cannot be used; the message names the file and fix."""
 
 
 @dataclass
