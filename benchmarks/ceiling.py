@@ -1,8 +1,9 @@
 """The unisolated ceiling: an assignment's checks with the submission in the same process.
 
 Each submission is imported into this process and called directly through the worker's own
-request handlers (``_worker.Worker``: the argument conversion and result encoding the checks
-expect), under the grader's own pytest session and plugin (``Grader._run_checks``). Only the
+request handlers (``sandbox/inside/worker.py``'s ``Worker``: the argument conversion and result
+encoding the checks expect), under the grader's own pytest session and plugin
+(:func:`grader.run_checks`). Only the
 isolation is missing: no fork, no import in a worker, no socket, no JSON, no rlimits, no time
 limits (so a submission that hangs would hang this process). Used by ``batch.py``.
 """
@@ -20,10 +21,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from grader.assignment import load_assignment  # noqa: E402
-from grader.grading import Grader  # noqa: E402
-from grader.sandbox.inside import protocol  # noqa: E402  (after the checkout is on the path)
-from grader.sandbox.inside import worker as _worker  # noqa: E402  (after the checkout is on the path)
+from grader import load_assignment, run_checks  # noqa: E402  (after the checkout is on the path)
+from grader.sandbox.inside import protocol  # noqa: E402
+from grader.sandbox.inside import worker as _worker  # noqa: E402
 from grader.student import (  # noqa: E402
     Session,
     StudentFailure,
@@ -73,7 +73,6 @@ class Ceiling:
 
     def __init__(self) -> None:
         self.assignment = load_assignment(A1)
-        self.public_only = False
         self.memo: dict[object, object] = {}  # as a Grader's: reference values once per run
         # The trusted side's protocol module: the worker loads the same file by path.
         self.runner = _worker.Worker(-1, protocol)
@@ -90,7 +89,7 @@ class Ceiling:
         except StudentFailure:
             return 0.0
         try:
-            tests, _errors = Grader._run_checks(self, session)  # type: ignore[arg-type]
+            tests, _errors = run_checks(self.assignment, session, memo=self.memo)
         finally:
             session.close()
             self.runner.handles.clear()  # the trained models of this submission

@@ -77,7 +77,7 @@ class Assignment:
     bug_classes: Mapping[str, str] = dataclasses.field(default_factory=dict)
     """The assignment's own bug classes: slug -> the label the class summary shows."""
     limits: Mapping[str, int] = dataclasses.field(default_factory=dict)
-    """Overrides of the worker's :class:`~grader.sandbox.limits.Limits` (field -> value)."""
+    """The rubric's ``[limits]`` (keys of :data:`LIMIT_KEYS`, in the rubric's units)."""
     warmup: Path | None = None
     """Code the sandbox's zygote runs once before forking workers (``warmup.py``)."""
 
@@ -114,7 +114,9 @@ class Assignment:
 
     def worker_limits(self, machine: Limits) -> Limits:
         """This machine's worker limits with the rubric's ``[limits]`` applied."""
-        return dataclasses.replace(machine, **self.limits)
+        changes = {LIMIT_KEYS[key][0]: value * LIMIT_KEYS[key][1]
+                   for key, value in self.limits.items()}
+        return dataclasses.replace(machine, **changes)
 
     def reference_module(self) -> str:
         """The private module name of this assignment's ground truth in the trusted process."""
@@ -205,6 +207,9 @@ def load_assignment(root: Path) -> Assignment:
     )
 
 
+ARRAY_KINDS = ("tensor", "ndarray", "npscalar")
+"""What an array a student returns may be (a rubric's ``kinds`` setting lists some)."""
+
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 LIMIT_KEYS: dict[str, tuple[str, int]] = {
@@ -232,7 +237,7 @@ def _bug_classes(raw: Any, path: Path) -> dict[str, str]:
 def _limits(raw: Any, path: Path) -> dict[str, int]:
     if not isinstance(raw, dict):
         raise AssignmentError(f"{path}: [limits] must be a table")
-    limits = {}
+    limits: dict[str, int] = {}
     for key, value in raw.items():
         if key not in LIMIT_KEYS:
             raise AssignmentError(f"{path}: [limits] {key} is not a limit; use one of "
@@ -240,8 +245,7 @@ def _limits(raw: Any, path: Path) -> dict[str, int]:
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             raise AssignmentError(f"{path}: [limits] {key} must be a whole number > 0, not "
                                   f"{value!r}")
-        field, unit = LIMIT_KEYS[key]
-        limits[field] = value * unit
+        limits[key] = value
     return limits
 
 
@@ -293,6 +297,10 @@ def _settings(raw: Any, path: Path, where: str) -> dict[str, Any]:
                                       f"{value!r}")
         elif key == "timeout":
             _positive(raw, key, 0.0, path, where)
+        elif key == "kinds" and (not isinstance(value, str) or not value.strip() or any(
+                k.strip() not in ARRAY_KINDS for k in value.split(","))):
+            raise AssignmentError(f"{path}: {where} kinds must list array kinds separated by "
+                                  f"commas, of {', '.join(ARRAY_KINDS)}; not {value!r}")
         elif key == "nonfinite_hint" and not isinstance(value, str):
             raise AssignmentError(f"{path}: {where} nonfinite_hint must be a string, not "
                                   f"{value!r}")

@@ -130,9 +130,22 @@ class Expect:
 
     # ---------------------------------------------------------------- shapes and types
 
+    def kinds(self) -> tuple[str, ...]:
+        """The array kinds this function may return: the rubric's ``kinds`` setting
+        (``"tensor, ndarray"``), else a torch tensor only."""
+        own = self.assignment.functions.get(self.function, {}).get(
+            "kinds", self.assignment.defaults.get("kinds", "tensor"))
+        return tuple(k.strip() for k in str(own).split(","))
+
     def array(self, got: Any, call: str, shape: Sequence[int] | None = None,
-              kinds: Sequence[str] = ("tensor",), floating: bool = True) -> np.ndarray[Any, Any]:
-        """Check type, shape, dtype kind and finiteness; return the values as float64."""
+              kinds: Sequence[str] | None = None, floating: bool = True
+              ) -> np.ndarray[Any, Any]:
+        """Check type, shape, dtype kind and finiteness; return the values as float64.
+
+        ``kinds``: what the student may return (``tensor``, ``ndarray``, ``npscalar``);
+        default: :meth:`kinds`.
+        """
+        kinds = self.kinds() if kinds is None else kinds
         if not isinstance(got, Array) or got.kind not in kinds:
             want = " or ".join(_KIND_NAMES[k] for k in kinds)
             self.fail(f"{call} returned {describe(got)}; expected {want}")
@@ -185,7 +198,7 @@ class Expect:
     # ---------------------------------------------------------------- values
 
     def close(self, got: Any, expected: Any, call: str, *, shape: Sequence[int] | None = None,
-              kinds: Sequence[str] = ("tensor",), n: int | None = None,
+              kinds: Sequence[str] | None = None, n: int | None = None,
               rtol: float | None = None, atol: float | None = None,
               variants: Sequence[Variant] = ()) -> None:
         """An array/tensor result equal to ``expected`` within the function's tolerance.
@@ -212,8 +225,13 @@ class Expect:
         A variant's value is the whole tuple a mistake would give; its hint is offered when
         the student's tuple fits it.
         """
-        items = self.sequence(got, call, len(expected))
-        values = [self.number(item, f"{call}[{i}] ({labels[i]})") for i, item in enumerate(items)]
+        if isinstance(got, Array) and got.shape == (len(expected),):
+            # an array-like of the numbers (np.array([dm, dc])) where a tuple was asked for
+            values = list(self.array(got, call, kinds=SCALAR_KINDS))
+        else:
+            items = self.sequence(got, call, len(expected))
+            values = [self.number(item, f"{call}[{i}] ({labels[i]})")
+                      for i, item in enumerate(items)]
         # a mistake shows best in the whole tuple (both gradients flipped, say)
         hint = diagnose(np.asarray(values), np.asarray(expected, dtype=np.float64), n=n,
                         variants=variants)

@@ -137,14 +137,18 @@ def run_checks(assignment: Assignment, session: Session, *, public_only: bool = 
     ]
     log = io.StringIO()
     before = set(sys.modules)
+    checks = assignment.root / "checks"
+    # Helper modules in checks/ (``import w2v_helpers``) are importable while checks run.
+    sys.path.insert(0, str(checks))
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             code = pytest.main(args, plugins=[plugin])
     finally:
+        sys.path.remove(str(checks))
         # pytest would otherwise reuse these modules in the next session, even if they
         # came from another assignment folder with the same relative paths.
         for name in set(sys.modules) - before:
-            if _under(sys.modules[name], assignment.root / "checks"):
+            if _under(sys.modules[name], checks):
                 del sys.modules[name]
     if plugin.config_errors:
         raise AssignmentError("\n".join(plugin.config_errors))

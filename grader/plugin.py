@@ -74,7 +74,9 @@ class GradingPlugin:
 
     @pytest.fixture
     def memo(self) -> Callable[[Any, Callable[[], Any]], Any]:
-        """``memo(key, compute)``: a value computed once per batch (reference training, say).
+        """``memo(key, compute)``: a value computed once per grading process (reference
+        training, say): once for a sequential batch, once in each of ``--jobs N`` processes,
+        once per Dask worker process.
 
         Only for values that do not depend on the submission.
         """

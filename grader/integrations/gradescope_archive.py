@@ -80,14 +80,15 @@ def _assignment_files(root: Path, prefix: str) -> tuple[dict[str, Path], list[st
 
 
 def _reference_files(assignment: Assignment, folder: str) -> dict[str, Path]:
-    """The reference package, placed where the rubric's relative ``reference`` path leads."""
+    """The reference (a package or one file), placed where the rubric's relative
+    ``reference`` path leads: the assignment's own ground truth and nothing else."""
     if assignment.reference_path is None:
         return {}
     relative = os.path.relpath(assignment.reference_path, assignment.root)
     target = PurePosixPath(os.path.normpath(f"{folder}/{Path(relative).as_posix()}"))
-    if not assignment.reference_path.is_dir():
+    if not (assignment.reference_path.is_dir() or assignment.reference_path.is_file()):
         raise ArchiveError(f"{assignment.root / 'rubric.toml'}: reference "
-                           f"{assignment.reference_path} is not a folder; fix [assignment] "
+                           f"{assignment.reference_path} does not exist; fix [assignment] "
                            "reference")
     if target.parts[0] in ("..", "/") or target.is_absolute() or str(target) == ".":
         raise ArchiveError(f"{assignment.root / 'rubric.toml'}: reference {relative!r} lies "

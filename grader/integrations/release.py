@@ -113,7 +113,9 @@ def write_bundle(assignment: Assignment, dst: Path) -> None:
     starter = root / assignment.submission_name
     if starter.suffix != ".py" or not starter.is_file():
         raise ReleaseError(f"{starter}: the starter (rubric [assignment] submission) must be a "
-                           ".py file in the assignment folder")
+                           ".py file in the assignment folder; write one with each API name's "
+                           "signature and a `raise NotImplementedError` body (grader new "
+                           "shows one)")
     handout = root / "handout.md"
     handout_text = handout.read_text(encoding="utf-8") if handout.is_file() else ""
     _copy(starter, dst / starter.name)
@@ -124,11 +126,14 @@ def write_bundle(assignment: Assignment, dst: Path) -> None:
         _copy(handout, dst / "handout.md")
         (dst / "handout.html").write_text(handout_html(handout_text, assignment.title),
                                           encoding="utf-8")
-    if (root / "checks" / "conftest.py").is_file():
-        _copy(root / "checks" / "conftest.py", dst / "checks" / "conftest.py")
+    # The checks' conftest and helper modules (public checks may import them).
+    for path in sorted((root / "checks").glob("*.py")):
+        _copy(path, dst / "checks" / path.name)
     for folder in ("checks/public", "data"):
         for path in _files(root / folder):
             _copy(path, dst / path.relative_to(root))
+    if assignment.warmup is not None:
+        _copy(assignment.warmup, dst / assignment.warmup.relative_to(root))
     check_public(dst / "checks")
     (dst / RUBRIC).write_text(public_rubric(assignment), encoding="utf-8")
     (dst / "README.md").write_text(_README.format(title=assignment.title, starter=starter.name,
@@ -184,11 +189,16 @@ def public_rubric(assignment: Assignment) -> str:
             "submission": assignment.submission_name,
             "import_timeout": assignment.import_timeout, "seed": assignment.seed,
             "names": list(assignment.names)}
+    if assignment.warmup is not None:
+        head["warmup"] = assignment.warmup.relative_to(assignment.root).as_posix()
     out = ["# The rubric of the student bundle, written by `grader release`: the visible "
            "checks only.", "", "[assignment]", *_table(head), "", "[defaults]",
            *_table(assignment.defaults)]
     for name, settings in assignment.functions.items():
         out += ["", f"[functions.{_key(name)}]", *_table(settings)]
+    for table, values in (("limits", assignment.limits), ("bug_classes", assignment.bug_classes)):
+        if values:
+            out += ["", f"[{table}]", *_table(values)]
     for check in assignment.checks:
         if check.visibility == "visible":
             out += ["", "[[checks]]", *_table({

@@ -362,6 +362,7 @@ def test_limits_bug_classes_and_warmup_come_from_the_rubric(tmp_path):
     ("[limits]\ncpu_seconds = 1.5\n", "[limits] cpu_seconds must be a whole number > 0"),
     ("[bug_classes]\nBad_Class = \"x\"\n", "[bug_classes] Bad_Class = 'x': use a slug"),
     ("[bug_classes]\nok-class = \"\"\n", "[bug_classes] ok-class = '': use a slug"),
+    ("[defaults]\nkinds = \"tensor, list\"\n", "[defaults] kinds must list array kinds"),
 ])
 def test_bad_limits_and_bug_classes_are_rubric_errors(tmp_path, extra, expected):
     assert expected in load_error(rubric(tmp_path, HEAD + check() + extra))

@@ -352,3 +352,27 @@ def test_hidden_message_reveals_neither_expected_nor_inputs(a1):
     hs = failure(hidden.scalar, 2.0, 1521.0, hidden.sig(y=torch.tensor(3.25)))
     assert "1521" not in hs.hidden_message and "3.25" not in hs.hidden_message
     assert "softmax(y)" in hs.hidden_message
+
+
+# ---------------------------------------------------------------- the rubric's kinds, array-likes
+
+
+def test_the_rubric_may_let_a_function_return_numpy_arrays(a1):
+    import dataclasses
+
+    functions = {**a1.functions, "softmax": {"kinds": "tensor, ndarray"}}
+    e = make(dataclasses.replace(a1, functions=functions), "softmax")
+    assert e.kinds() == ("tensor", "ndarray")
+    e.close(wire(np.ones(2, np.float32) / 2), [0.5, 0.5], "softmax(z)")
+    err = failure(e.close, wire([0.5, 0.5]), [0.5, 0.5], "softmax(z)")
+    assert err.message.endswith("expected a torch.Tensor or a NumPy array")
+    assert make(a1, "mse").kinds() == ("tensor",)
+
+
+def test_numbers_accept_an_array_of_them_where_a_tuple_was_asked_for(a1):
+    e = make(a1, "mse_gradients")
+    for got in (np.array([-4680.0, -78.0]), torch.tensor([-4680.0, -78.0])):
+        e.numbers(wire(got), (-4680.0, -78.0), "mse_gradients(...)", ("dL/dm", "dL/dc"))
+    err = failure(e.numbers, wire(np.array([4680.0, 78.0])), (-4680.0, -78.0),
+                  "mse_gradients(...)", ("dL/dm", "dL/dc"))
+    assert err.hint is not None and err.hint.bug_class == "sign-flipped"
