@@ -22,10 +22,11 @@ from click.testing import CliRunner
 from grader.batch.cluster import grade_payload, pack, unpack
 from grader.cli import main
 from grader.errors import AssignmentError
-from grader.results import read_result
+from grader.results import SubmissionResult, read_result
 from grader.submission import MAX_FILE, read_submission
 
 A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
+A2 = A1.parent / "a2"
 DASK = [sys.executable, "-m", "dask"]
 GRADE = [sys.executable, "-c", "from grader.cli import main; main()", "grade", "-a", str(A1)]
 
@@ -102,6 +103,33 @@ def test_cluster_grades_like_local(scheduler, graded, tmp_path):
     # One Grader per worker process, kept: two zygotes started for four submissions.
     assert sum("zygote_ready" in r.timings for r in results.values()) == 2
     assert (out / "grades.csv").is_file() and (out / "summary.html").is_file()
+
+
+@pytest.mark.slow
+def test_cluster_grades_a1_and_a2_interleaved_like_local(scheduler, graded, tmp_path):
+    a2_subs = [A2 / "examples" / "negative_sign.py", A2 / "solution.py"]
+    local = subprocess.run([*GRADE[:-2], "-a", str(A2), "--jobs", "1", "--out",
+                            str(tmp_path / "local"), *map(str, a2_subs)],
+                           capture_output=True, text=True, timeout=600)
+    assert local.returncode == 0, local.stderr + local.stdout
+    # The same workers grade A1, then A2, then A1 again: each keeps one Grader per assignment.
+    runs = [(A1, [A1 / "examples" / "sign_error.py"]), (A2, a2_subs), (A1, [A1 / "solution.py"])]
+    results: dict[tuple[str, str], SubmissionResult] = {}
+    for i, (assignment, paths) in enumerate(runs):
+        out = tmp_path / f"run{i}"
+        run = subprocess.run([*GRADE[:-2], "-a", str(assignment), "--scheduler", scheduler,
+                              "--out", str(out), *map(str, paths)],
+                             capture_output=True, text=True, timeout=600)
+        assert run.returncode == 0, run.stderr + run.stdout
+        results.update({(assignment.name, p.parent.name): read_result(p)
+                        for p in out.glob("*/result.json")})
+    for (name, sid), got in results.items():
+        want = graded[sid] if name == "a1" else read_result(tmp_path / "local" / sid /
+                                                             "result.json")
+        assert got.assignment == name and not got.errors, got.errors
+        assert [(t.id, t.status, t.output) for t in got.tests] == [
+            (t.id, t.status, t.output) for t in want.tests], (name, sid)
+    assert len(results) == 4
 
 
 # ---------------------------------------------------------------- submissions as bytes
