@@ -14,7 +14,6 @@ from pathlib import Path
 
 import click
 
-from grader import __version__
 from grader.api import CSV_FORMATS, GradebookFormat, check_submission, grade_batch
 from grader.assignment import Assignment, available_assignments, find_assignment
 from grader.batch.progress import make_progress
@@ -27,6 +26,7 @@ from grader.report import render_report
 from grader.results import SubmissionResult, write_atomic
 from grader.scaffold import new_assignment
 from grader.terminal import batch_summary, check_summary, use_colour
+from grader.version import __version__
 
 _PATH = click.Path(exists=True, path_type=Path)
 

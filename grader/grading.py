@@ -19,7 +19,6 @@ from types import TracebackType
 
 import pytest
 
-from grader import __version__
 from grader.assignment import Assignment
 from grader.errors import AssignmentError
 from grader.plugin import GradingPlugin
@@ -35,6 +34,7 @@ from grader.sandbox.isolation import Isolation, combine, describe, planned, prob
 from grader.sandbox.zygote import Limits, Zygote, worker_limits
 from grader.student import Session, StudentFailure
 from grader.submission import Submission
+from grader.version import __version__
 
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
 NOT_RUN = "not graded: the submission could not run (see the message above)"

@@ -25,13 +25,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from grader import __version__
 from grader.assignment import Assignment, find_assignment, load_assignment
 from grader.batch.executor import Emit, Tick, Todo, grade_one
 from grader.errors import AssignmentError, BadAddress, BatchError
 from grader.grading import Grader, crashed_result
 from grader.results import SubmissionResult
 from grader.submission import MAX_FILE, Submission, read_submission
+from grader.version import __version__
 
 CONNECT_TIMEOUT = "30s"
 # The suffixes whose bytes a worker's intake reads; other files travel as their size alone.

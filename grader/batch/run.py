@@ -22,7 +22,6 @@ import fcntl
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from grader import __version__
 from grader.assignment import Assignment
 from grader.batch.executor import Executor, InProcess
 from grader.batch.progress import Progress
@@ -31,6 +30,7 @@ from grader.grading import write_submission_files
 from grader.report import render_report, render_summary
 from grader.results import SubmissionResult, grades_csv, read_result, write_atomic
 from grader.submission import Submission, read_submission, unique_ids
+from grader.version import __version__
 
 LOCK = ".grader-batch.lock"
 # The files write_atomic stages as ".NAME.XXXXXX.tmp" next to their target.

@@ -23,10 +23,10 @@ from typing import Any
 
 import markdown
 
-from grader import __version__
 from grader.assignment import RUBRIC, Assignment, load_assignment
 from grader.errors import AssignmentError, ReleaseError
 from grader.notebook import starter_notebook
+from grader.version import __version__
 
 MARK = ".grader-release"
 """The file that marks a folder as a bundle, which a later release may replace."""
