@@ -186,6 +186,24 @@ def test_archive_layout(archive):
     assert '-c "$here/constraints.txt" "$here"/wheels/*.whl' in setup
 
 
+def test_each_archive_carries_its_own_assignments_answers_only(archive, tmp_path):
+    with zipfile.ZipFile(archive) as zf:
+        wheel_name = next(n for n in zf.namelist() if n.startswith("wheels/"))
+        wheel = tmp_path / Path(wheel_name).name
+        wheel.write_bytes(zf.read(wheel_name))
+        a1_names = zf.namelist()
+    out = tmp_path / "a2.zip"
+    run = CliRunner().invoke(main, ["gradescope", "a2", "--out", str(out), "--wheel", str(wheel)])
+    assert run.exit_code == 0, run.output
+    with zipfile.ZipFile(out) as zf:
+        a2_names = zf.namelist()
+    assert "assignments/a2/reference/sgns.py" in a2_names
+    assert "assignments/a2/warmup.py" in a2_names
+    assert not [n for n in a2_names if n.startswith(("reference/", "assignments/a1/"))]
+    assert not [n for n in a2_names if "solution" in n or "/examples/" in n]
+    assert not [n for n in a1_names if n.startswith("assignments/a2/")]
+
+
 def test_scripts_are_valid_bash(archive, tmp_path):
     with zipfile.ZipFile(archive) as zf:
         for script in ("setup.sh", "run_autograder"):

@@ -25,7 +25,7 @@ BUNDLE_FILES = [
     ".grader-release", "README.md", "checks/conftest.py", "checks/public/test_gradients.py",
     "checks/public/test_losses.py", "checks/public/test_text.py", "data/README.md",
     "data/sentiment.tsv", "handout.html", "handout.md", "rubric.toml", "submission.ipynb",
-    "submission.py",
+    "submission.py", "warmup.py",
 ]
 
 
@@ -83,6 +83,27 @@ def test_bundle_handout_html_is_rendered_and_self_contained(bundle):
     assert '<h2 id="grading">Grading</h2>' in page and "<table>" in page
     assert '<a href="#getting-started">' in page  # the handout's own anchors work
     assert "<script" not in page and "Content-Security-Policy" in page
+
+
+def test_a2_bundle_has_its_public_side_and_no_answers_of_any_assignment(tmp_path):
+    out = tmp_path / "a2-bundle"
+    run = CliRunner().invoke(main, ["release", "a2", "--out", str(out)])
+    assert run.exit_code == 0, run.output
+    names = {str(p.relative_to(out)) for p in files_under(out)}
+    assert {"submission.py", "submission.ipynb", "handout.md", "data/corpus.txt",
+            "warmup.py", "checks/conftest.py"} <= names
+    assert not [n for n in names if n.startswith(("reference", "checks/hidden", "examples"))
+                or "solution" in n]
+    bundle = load_assignment(out)
+    a2 = load_assignment(ROOT / "assignments" / "a2")
+    assert bundle.reference_path is None and bundle.bug_classes == a2.bug_classes
+    assert [c.id for c in bundle.checks] == [c.id for c in a2.checks if c.public]
+    a2_secret = [*files_under(ROOT / "assignments" / "a2" / "reference"),
+                 *files_under(ROOT / "assignments" / "a2" / "checks" / "hidden"),
+                 ROOT / "assignments" / "a2" / "solution.py"]
+    secret = {hashlib.sha256(p.read_bytes()).hexdigest() for p in a2_secret
+              if "__pycache__" not in p.parts} | set(secret_digests())
+    assert not {hashlib.sha256(p.read_bytes()).hexdigest() for p in files_under(out)} & secret
 
 
 def test_release_replaces_an_earlier_bundle_but_nothing_else(tmp_path):
