@@ -264,7 +264,8 @@ def test_files_outside_scratch_and_the_runtime_are_out_of_reach(spawn, tmp_path)
     canary.write_text("secret")
     worker, _ = spawn(OPEN)
     denied = [str(ROOT / "assignments"), str(ROOT / "assignments/a1/rubric.toml"),
-              str(ROOT / "reference"), str(ROOT / "grader/sandbox.py"), str(ROOT),
+              str(ROOT / "reference"), str(ROOT / "assignments/a2/reference/sgns.py"),
+              str(ROOT / "grader/sandbox/zygote.py"), str(ROOT / "grader/grading.py"), str(ROOT),
               str(canary), str(tmp_path), str(Path.home()), "/etc/shadow", "/tmp",
               f"/proc/{os.getpid()}/environ", "/proc/1/environ"]
     for path in denied:
