@@ -196,9 +196,11 @@ def test_results_that_are_not_this_assignments_graded_rows_are_left_out(tmp_path
         json.dumps({**data, "submission_id": "selfcheck", "mode": "check"}))
     (out / "torn").mkdir()
     (out / "torn" / "result.json").write_text('{"score": ')
+    (out / "ann" / "result.json").write_text('{"score": ')  # this run's: graded again
     run = grade(a1, paths[:1], out)
     assert [r[0] for r in table(out)[1:]] == ["ann", "bo", "cy"]
-    assert any("torn" in n and "not a readable result.json" in n for n in run.notes)
+    assert [n for n in run.notes if "not a readable" in n] == [
+        f"ignored {out / 'torn' / 'result.json'}: not a readable result.json"]
 
 
 def test_another_assignments_results_in_out_are_an_error(tmp_path, a1, graded):
