@@ -39,12 +39,17 @@ class BatchResults(list[SubmissionResult]):
     """The results of a batch in input order, with what staff should read about it."""
 
     def __init__(self, results: Sequence[SubmissionResult], notes: Sequence[str] = (),
-                 export: str | None = None) -> None:
+                 export: str | None = None,
+                 gradebook: Sequence[SubmissionResult] | None = None) -> None:
         super().__init__(results)
         self.notes = tuple(notes)
-        """Warnings about the gradebook (students missing from the roster, ...)."""
+        """Warnings about the gradebook (students missing from the roster, submissions whose
+        files could not be written, rows kept from earlier runs, ...)."""
         self.export = export
         """``moodle`` or ``canvas`` when the submissions came as that LMS's export."""
+        self.gradebook = tuple(results if gradebook is None else gradebook)
+        """Every row of ``grades.csv``: these results, then those earlier runs left in the
+        output folder for other submissions."""
 
 
 def check_submission(path: Path, assignment: Assignment, out: Path | None = None
@@ -68,8 +73,9 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
 
     ``paths`` are submissions (.py, .ipynb, folders, .zip) or one Moodle or Canvas export.
     Writes ``out/<id>/report.html`` and ``result.json`` as each submission finishes, then
-    ``out/grades.csv`` (in ``gradebook``'s layout) and ``out/summary.html``. ``jobs`` grading
-    processes run in parallel (None: one per CPU; 1: in this process), or the Dask cluster
+    ``out/grades.csv`` (in ``gradebook``'s layout) and ``out/summary.html``, which list every
+    submission of the assignment graded into ``out``, by this run or an earlier one. ``jobs``
+    grading processes run in parallel (None: one per CPU; 1: in this process), or the Dask cluster
     at ``scheduler`` does. With ``resume``, results an earlier run left in ``out`` for the same
     submissions are kept. ``on_result`` is called with each new result and its report, unless
     ``progress`` is given (then ``progress.on_result`` is).
@@ -87,8 +93,9 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
     try:
         results = run_batch(assignment, batch.paths, out, jobs=jobs or available_cpus(),
                             resume=resume, scheduler=scheduler,
-                            progress=progress if progress is not None else Progress(on_result))
-        notes = batch.write_grades(out, results, assignment)
+                            progress=progress if progress is not None else Progress(on_result),
+                            write_grades=lambda book: batch.write_grades(out, book, assignment))
     finally:
         batch.close()
-    return BatchResults(results, notes, batch.export.layout if batch.export else None)
+    return BatchResults(results, results.notes, batch.export.layout if batch.export else None,
+                        results.gradebook)

@@ -141,6 +141,7 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
 
     def show(result: SubmissionResult, report: Path) -> None:
         note = "  (could not run)" if result.failure else ""
+        note += "  (files not written)" if result.unwritten else ""
         click.echo(f"{result.submission_id:<30} {result.score:>6g} / {result.max_score:g}"
                    f"  {report}{note}")
 
@@ -158,6 +159,9 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
     for warning in results.notes:
         click.echo(f"Note: {warning}", err=True)
     _warn_internal(results)
+    if any(r.unwritten for r in results):
+        # The gradebook is whole, but some reports are missing: scripts must notice.
+        sys.exit(1)
 
 
 @main.command()

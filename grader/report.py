@@ -139,6 +139,8 @@ def _flags(result: SubmissionResult, full_isolation: set[str]) -> tuple[str, ...
         flags.append("reduced isolation")
     if result.errors:
         flags.append("grader error")
+    if result.unwritten:
+        flags.append("files not written")
     return tuple(flags)
 
 

@@ -111,6 +111,9 @@ class SubmissionResult:
     errors: tuple[str, ...] = ()
     """Internal grader errors (for staff): a check that could not run through no fault of the
     submission."""
+    unwritten: str = ""
+    """Why a batch could not write this submission's files ("" when it did). Never in
+    ``result.json``: a result that was written was, by definition, not unwritten."""
 
     def points_by_function(self, names: Iterable[str]) -> dict[str, float]:
         points = {name: 0.0 for name in names}
@@ -129,6 +132,7 @@ class SubmissionResult:
         data["tests"] = [asdict(t) for t in self.tests]
         data["student_output"] = [asdict(b) for b in self.student_output]
         data["timings"] = dict(self.timings)
+        del data["unwritten"]
         return data
 
     @classmethod
@@ -186,6 +190,8 @@ def grades_csv(results: Iterable[SubmissionResult], names: Iterable[str]) -> str
     for r in results:
         points = r.points_by_function(names)
         status = f"not run: {r.failure.splitlines()[0][:200]}" if r.failure else "graded"
+        if r.unwritten:  # the grade stands; only its result.json and report are missing
+            status = f"{status}; failed to write its files: {r.unwritten.splitlines()[0][:200]}"
         row = [r.submission_id, *(points[n] for n in names), r.score, r.max_score, status]
         writer.writerow([csv_cell(v) for v in row])
     return out.getvalue()

@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.errors import IntakeError as IntakeError  # re-exported: the intake's error
 from grader.notebook import NotebookError, notebook_to_source
+from grader.outdir import reserved
 from grader.safezip import ZIP_ERRORS, read_member, safe_zip_paths, zip_members
 
 MAX_FILE = 1024 * 1024
@@ -128,33 +129,47 @@ def safe_id(name: str) -> str:
 
 
 def unique_ids(subs: Iterable[Submission]) -> list[Submission]:
-    """The same submissions, renaming repeated ids ``x``, ``x-2``, ``x-3``...
+    """The same submissions in the same order, with ids that can share one output folder.
 
-    Every id in the result is unique, including against ids that already look renamed (``x``,
-    ``x``, ``x-2`` gives ``x``, ``x-3``, ``x-2``), and the result depends only on the order.
+    Ids must differ ignoring letter case (the output may be on a case-insensitive file system)
+    and never name a file of the batch (:func:`grader.outdir.reserved`: ``grades.csv``, ...).
+    Of the submissions that would share an id, the first by origin path keeps it and the others
+    become ``x-2``, ``x-3``...; an id that names a batch file always becomes ``x-2``... A renamed
+    submission says so in its notes. Generated names never take an id of the input (``x``,
+    ``x``, ``x-2`` gives ``x``, ``x-3``, ``x-2``), and ids depend on the set of submissions,
+    not their order: a rerun gives each submission the id its ``result.json`` has (resume).
     """
     subs = list(subs)
-    # Reserve every original id first, so a generated name never takes a real one.
-    taken = {sub.id for sub in subs}
+    bases = [safe_id(sub.id) for sub in subs]
+    # Reserve every usable original id first, so a generated name never takes a real one.
+    taken = {base.lower() for base in bases if not reserved(base)}
     kept: set[str] = set()
     counters: dict[str, int] = {}
-    out = []
-    for sub in subs:
-        if sub.id not in kept:
-            kept.add(sub.id)
-            out.append(sub)
+    ids = list(bases)
+    for i in sorted(range(len(subs)), key=lambda i: (str(subs[i].origin), i)):
+        key = bases[i].lower()
+        if not reserved(bases[i]) and key not in kept:
+            kept.add(key)
             continue
-        n = counters.get(sub.id, 1) + 1
-        while f"{sub.id}-{n}" in taken:
+        n = counters.get(key, 1) + 1
+        while f"{key}-{n}" in taken:
             n += 1
-        counters[sub.id] = n
-        taken.add(f"{sub.id}-{n}")
-        out.append(_renamed(sub, f"{sub.id}-{n}"))
-    return out
+        counters[key] = n
+        taken.add(f"{key}-{n}")
+        ids[i] = f"{bases[i]}-{n}"
+    return [sub if new == sub.id else _renamed(sub, new, _why(base))
+            for sub, base, new in zip(subs, bases, ids, strict=True)]
 
 
-def _renamed(sub: Submission, new_id: str) -> Submission:
-    return Submission(new_id, sub.origin, sub.files, sub.main, sub.sha256, sub.notes, sub.error)
+def _why(base: str) -> str:
+    if reserved(base):
+        return f"{base} is the name of a file the batch writes next to the submissions' folders"
+    return f"another submission has the id {base} (ids are compared ignoring letter case)"
+
+
+def _renamed(sub: Submission, new_id: str, why: str) -> Submission:
+    notes = (*sub.notes, f"graded as {new_id}: {why}") if safe_id(sub.id) != new_id else sub.notes
+    return Submission(new_id, sub.origin, sub.files, sub.main, sub.sha256, notes, sub.error)
 
 
 def stage(sub: Submission, scratch: Path) -> Path:

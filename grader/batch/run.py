@@ -12,54 +12,64 @@ Only this process writes files: each submission's ``report.html`` and then ``res
 atomically, as soon as it is graded. ``result.json`` goes last because it marks the submission
 done: a batch killed at any moment (even SIGKILL) and started again with ``resume`` grades only
 the submissions without a matching result. ``grades.csv`` and ``summary.html`` are rebuilt at
-the end from the results of every submission of the batch, kept or new.
+the end from the results of every submission of the batch, kept or new, and those earlier runs
+left in the folder for other submissions (:mod:`grader.batch.gradebook`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.batch.executor import Executor, InProcess
+from grader.batch.gradebook import BatchRun, check_batch_files, earlier_results, merged
 from grader.batch.progress import Progress
 from grader.errors import BatchError
 from grader.grading import write_submission_files
+from grader.outdir import GRADES, LOCK, SUBMISSION_FILES, SUMMARY
 from grader.report import render_report, render_summary
 from grader.results import SubmissionResult, grades_csv, read_result, write_atomic
 from grader.submission import Submission, read_submission, unique_ids
 from grader.version import __version__
 
-LOCK = ".grader-batch.lock"
 # The files write_atomic stages as ".NAME.XXXXXX.tmp" next to their target.
-_STAGED = ("result.json", "report.html", "grades.csv", "summary.html")
-
+_STAGED = (*SUBMISSION_FILES, GRADES, SUMMARY)
+GradebookWriter = Callable[[Sequence[SubmissionResult]], Sequence[str]]
+"""Rewrites ``grades.csv`` from the gradebook's rows in another layout; returns notes."""
 
 
 def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs: int = 1,
               resume: bool = False, scheduler: str | None = None,
-              progress: Progress | None = None) -> list[SubmissionResult]:
+              progress: Progress | None = None,
+              write_grades: GradebookWriter | None = None) -> BatchRun:
     """Grade ``paths`` into ``out``; the results in input order, one per submission.
 
     With ``resume``, a submission whose ``out/<id>/result.json`` matches it (see
-    :func:`kept_result`) is not graded again. Raises AssignmentError when the checks cannot
-    run, BatchError when the batch cannot.
+    :func:`kept_result`) is not graded again. ``grades.csv`` and ``summary.html`` list every
+    submission graded into ``out`` (:mod:`grader.batch.gradebook`), ``write_grades`` (under the
+    lock) choosing the layout of ``grades.csv``. A submission whose files cannot be written
+    keeps its row, marked (``unwritten``). Raises AssignmentError when the checks cannot run,
+    BatchError when the batch cannot.
     """
     progress = progress if progress is not None else Progress()
     subs = unique_ids(read_submission(p, assignment.submission_name) for p in paths)
     out.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         remove_staged_files(out)
+        check_batch_files(out)
+        earlier, notes = earlier_results(out, assignment, {s.id for s in subs})
         results = [kept_result(s, out, assignment) if resume else None for s in subs]
         todo = [(i, sub) for i, (sub, r) in enumerate(zip(subs, results, strict=True)) if r is None]
         progress.start(len(todo), len(subs) - len(todo))
 
         def emit(index: int, result: SubmissionResult) -> None:
-            results[index] = result
-            progress.graded(result, write_submission_files(
-                result, assignment, out / result.submission_id))
+            written, report = write_files(result, assignment, out)
+            results[index] = written
+            progress.graded(written, report)
 
         try:
             executor(assignment, len(todo), jobs, scheduler).run(todo, emit, progress.tick)
@@ -68,9 +78,33 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
         final = [r for r in results if r is not None]
         if len(final) != len(subs):  # a dispatcher returned without grading everything
             raise BatchError(f"{len(subs) - len(final)} submission(s) got no result")
-        write_atomic(out / "grades.csv", grades_csv(final, assignment.names))
-        write_atomic(out / "summary.html", render_summary(final, assignment))
-    return final
+        book, merge_notes = merged(final, earlier, out)
+        write_atomic(out / GRADES, grades_csv(book, assignment.names))
+        write_atomic(out / SUMMARY, render_summary(book, assignment))
+        notes += [*merge_notes, *(unwritten_note(r) for r in final if r.unwritten)]
+        if write_grades is not None:
+            notes += write_grades(book)
+    return BatchRun(final, book, notes)
+
+
+def write_files(result: SubmissionResult, assignment: Assignment, out: Path
+                ) -> tuple[SubmissionResult, Path]:
+    """Write ``out/<id>/``; on an OSError the result comes back marked ``unwritten``.
+
+    One submission's folder (a file in its place, a full disk) must not cost the batch its
+    gradebook: the grade is known, so its row is kept and says the files are missing.
+    """
+    folder = out / result.submission_id
+    try:
+        return result, write_submission_files(result, assignment, folder)
+    except OSError as exc:
+        why = f"{exc.strerror or exc} ({exc.filename or folder})"
+        return dataclasses.replace(result, unwritten=why), folder / "report.html"
+
+
+def unwritten_note(result: SubmissionResult) -> str:
+    return (f"could not write the files of {result.submission_id}: {result.unwritten}; "
+            f"{GRADES} has its grade, run again to write them")
 
 
 def executor(assignment: Assignment, count: int, jobs: int, scheduler: str | None) -> Executor:
@@ -104,7 +138,10 @@ def kept_result(sub: Submission, out: Path, assignment: Assignment) -> Submissio
     if not same or not sub.sha256 or result.errors:
         return None
     if not (folder / "report.html").is_file():
-        write_atomic(folder / "report.html", render_report(result, assignment))
+        try:
+            write_atomic(folder / "report.html", render_report(result, assignment))
+        except OSError:
+            return None  # graded again, and write_files records why it cannot be written
     return result
 
 
@@ -113,7 +150,9 @@ def remove_staged_files(out: Path) -> None:
     for folder in (out, *(d for d in out.iterdir() if d.is_dir())):
         for name in _STAGED:
             for path in folder.glob(f".{name}.*.tmp"):
-                path.unlink(missing_ok=True)
+                # One undeletable leftover must not stop the batch (it is never read).
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager

@@ -33,6 +33,7 @@ from grader.assignment import RUBRIC, Assignment
 from grader.errors import GradebookError as LmsError
 from grader.errors import IntakeError
 from grader.integrations.exports import Export, Student, read_export
+from grader.outdir import GRADES
 from grader.results import SubmissionResult, csv_cell, grades_csv, write_atomic
 
 if sys.version_info >= (3, 11):
@@ -82,7 +83,7 @@ class Batch:
         if self.csv_format == "plain" and self.roster is None and self.export is None:
             return notes  # grade_batch's grades.csv is already the plain one
         writer = {"plain": self._plain, "moodle": self._moodle, "canvas": self._canvas}
-        write_atomic(out / "grades.csv", writer[self.csv_format](results, assignment, notes))
+        write_atomic(out / GRADES, writer[self.csv_format](results, assignment, notes))
         return notes
 
     def person(self, sid: str) -> Student:

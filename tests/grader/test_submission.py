@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.outdir import BATCH_FILES, reserved
 from grader.submission import (
     MAX_FILE,
     MAX_ZIP_ENTRIES,
@@ -317,6 +318,66 @@ def test_unique_ids_never_collides_with_an_existing_id():
     assert len(set(ids)) == len(ids), ids
     assert ids == ["x", "x-2", "x-4", "x-2-2", "x-5", "x-3"]
     assert [s.id for s in unique_ids(more)] == ids  # deterministic
+
+
+def hostile_named(folder: Path) -> list[Path]:
+    """Submissions whose names are the batch's own files, or clash after sanitising."""
+    folder.mkdir(exist_ok=True)
+    paths = [folder / n for n in ("grades.csv.py", "summary.html.py", ".grader-batch.lock.py",
+                                  "GRADES.CSV.py", "A.py", "a.py", "a b.py", "a_b.py")]
+    for path in paths:
+        path.write_bytes(CODE)
+    (folder / "grades.csv").mkdir()
+    (folder / "grades.csv" / "submission.py").write_bytes(CODE)
+    paths.append(folder / "grades.csv")
+    paths.append(make_zip(folder / "summary.html.zip", {"submission.py": CODE}))
+    return paths
+
+
+@pytest.mark.parametrize("sub_id", ["grades.csv", "GRADES.CSV", "Summary.Html",
+                                    ".grader-batch.lock", "", ".", "..", ".x", "a/b"])
+def test_reserved_ids(sub_id):
+    assert reserved(sub_id)
+
+
+@pytest.mark.parametrize("sub_id", ["grades", "grades.csv-2", "summary.html.bak", "x.y", "-"])
+def test_ordinary_ids_are_not_reserved(sub_id):
+    assert not reserved(sub_id)
+
+
+def test_ids_never_name_a_batch_file_nor_clash_ignoring_case(tmp_path):
+    subs = unique_ids(read_submission(p) for p in hostile_named(tmp_path / "in"))
+    ids = [s.id for s in subs]
+    assert len({i.lower() for i in ids}) == len(ids), ids
+    assert not any(reserved(i) for i in ids), ids
+    assert {i.lower() for i in BATCH_FILES}.isdisjoint(i.lower() for i in ids)
+    by_name = {s.origin.name: s for s in subs}
+    # Ordered by origin path: GRADES.CSV.py, the folder grades.csv, grades.csv.py.
+    assert [by_name[n].id for n in ("GRADES.CSV.py", "grades.csv", "grades.csv.py")] == [
+        "GRADES.CSV-2", "grades.csv-3", "grades.csv-4"]
+    assert by_name["summary.html.py"].id == "summary.html-2"
+    assert by_name["summary.html.zip"].id == "summary.html-3"
+    assert by_name[".grader-batch.lock.py"].id == "grader-batch.lock"
+    assert by_name["A.py"].id == "A" and by_name["a.py"].id == "a-2"
+    assert by_name["a b.py"].id == "a_b" and by_name["a_b.py"].id == "a_b-2"
+    for name in ("grades.csv.py", "a.py", "a_b.py", "summary.html.zip", "grades.csv"):
+        assert any(n.startswith(f"graded as {by_name[name].id}: ")
+                   for n in by_name[name].notes), name
+    assert not any(n.startswith("graded as") for n in by_name["A.py"].notes)
+    assert all(s.error is None for s in subs)
+
+
+def test_ids_depend_on_the_set_of_submissions_not_their_order(tmp_path):
+    paths = hostile_named(tmp_path / "in")
+    ids = {s.origin: s.id for s in unique_ids(read_submission(p) for p in paths)}
+    for order in (paths[::-1], paths[3:] + paths[:3], sorted(paths, key=lambda p: p.name[::-1])):
+        assert {s.origin: s.id for s in unique_ids(read_submission(p) for p in order)} == ids
+
+
+def test_unusable_ids_given_directly_are_made_safe():
+    subs = [Submission(i, Path(f"p{n}")) for n, i in enumerate(["", ".", "..", "a/b", "x"])]
+    ids = [s.id for s in unique_ids(subs)]
+    assert ids == ["submission", "submission-2", "submission-3", "a_b", "x"]
 
 
 def test_stage_refuses_to_overwrite(tmp_path):

@@ -6,9 +6,11 @@ The sequential grades come from the session fixture ``graded``; the batches here
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -176,6 +178,60 @@ def test_a_killed_batch_resumes_without_regrading(tmp_path, graded):
                             capture_output=True, text=True, timeout=300)
     assert forced.returncode == 0 and forced.stderr.startswith("grading 1 submission(s)\n")
     assert (out / "submission" / "result.json").stat().st_mtime_ns > before
+
+
+# ---------------------------------------------------------------- regrading a subset
+
+
+def gradebook_rows(out: Path) -> dict[str, list[str]]:
+    with (out / "grades.csv").open(newline="") as f:
+        return {row[0]: row for row in list(csv.reader(f))[1:]}
+
+
+def summary_count(out: Path) -> int:
+    found = re.search(r"<p>(\d+) submission\(s\)", (out / "summary.html").read_text())
+    assert found, "no count in summary.html"
+    return int(found[1])
+
+
+def test_regrading_one_with_force_keeps_the_class_in_the_gradebook(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("ann", "bo", "cy"):
+        (subs / f"{name}.py").write_text((A1 / "submission.py").read_text())
+    out = tmp_path / "out"
+    first = subprocess.run([*GRADE, "--jobs", "1", "--out", str(out), *map(str, subs.iterdir())],
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr + first.stdout
+    before = gradebook_rows(out)
+    assert set(before) == {"ann", "bo", "cy"} and summary_count(out) == 3
+
+    forced = subprocess.run([*GRADE, "--force", "--out", str(out), str(subs / "bo.py")],
+                            capture_output=True, text=True, timeout=300)
+    assert forced.returncode == 0, forced.stderr + forced.stdout
+    assert gradebook_rows(out) == before and summary_count(out) == 3
+    assert "also list 2 submission(s) graded into" in forced.stderr
+
+    # bo hands in the solution: their row changes, the others' stay as they were.
+    (subs / "bo.py").write_text((A1 / "solution.py").read_text())
+    changed = subprocess.run([*GRADE, "--out", str(out), str(subs / "bo.py")],
+                             capture_output=True, text=True, timeout=300)
+    assert changed.returncode == 0, changed.stderr + changed.stdout
+    after = gradebook_rows(out)
+    assert list(after) == ["bo", "ann", "cy"] and summary_count(out) == 3
+    assert float(after["bo"][-3]) == read_result(out / "bo" / "result.json").max_score > 0
+    assert after["ann"] == before["ann"] and after["cy"] == before["cy"]
+
+    # A file where cy's folder goes: cy's row says so, the batch exits 1, the gradebook stands.
+    shutil.rmtree(out / "cy")
+    (out / "cy").write_text("in the way\n")
+    blocked = subprocess.run([*GRADE, "--out", str(out), *map(str, subs.iterdir())],
+                             capture_output=True, text=True, timeout=300)
+    assert blocked.returncode == 1, blocked.stderr + blocked.stdout
+    assert "Note: could not write the files of cy: " in blocked.stderr
+    rows = gradebook_rows(out)
+    assert set(rows) == {"ann", "bo", "cy"} and summary_count(out) == 3
+    assert "failed to write its files" in rows["cy"][-1]
 
 
 # ---------------------------------------------------------------- a grading process dies
