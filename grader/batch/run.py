@@ -28,7 +28,14 @@ from grader.batch.progress import Progress
 from grader.errors import BatchError
 from grader.grading import write_submission_files
 from grader.report import render_report, render_summary
-from grader.results import SubmissionResult, grades_csv, read_result, write_atomic
+from grader.results import (
+    ERRORS_LOG,
+    SubmissionResult,
+    grades_csv,
+    log_internal_errors,
+    read_result,
+    write_atomic,
+)
 from grader.submission import Submission, read_submission, unique_ids
 from grader.version import __version__
 
@@ -58,6 +65,7 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
 
         def emit(index: int, result: SubmissionResult) -> None:
             results[index] = result
+            log_internal_errors(result, out / ERRORS_LOG)
             progress.graded(result, write_submission_files(
                 result, assignment, out / result.submission_id))
 
