@@ -188,15 +188,19 @@ def _array_bytes(body: bytes) -> int:
     total, start = 0, body.find(_DATA)
     while start >= 0:
         begin = start + len(_DATA)
-        end = body.find(b'"', begin)
+        while body[begin : begin + 1] in _BLANK:  # ": " (json.dumps' default) or ":"
+            begin += 1
+        end = body.find(b'"', begin + 1) if body[begin : begin + 1] == b'"' else -1
         if end < 0:
-            break
-        total += end - begin
+            start = body.find(_DATA, begin)
+            continue
+        total += end - begin - 1
         start = body.find(_DATA, end + 1)
     return total
 
 
-_DATA = b'"data":"'
+_DATA = b'"data"'
+_BLANK = frozenset({b":", b" ", b"\n", b"\r", b"\t"})
 
 
 def _parse_int(text: str) -> int:

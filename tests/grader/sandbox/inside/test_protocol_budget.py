@@ -6,7 +6,6 @@ and (for the frames) before ``json.loads`` builds anything.
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
@@ -121,6 +120,16 @@ def test_array_data_does_not_count_as_plain_bytes():
     assert len(body) > MAX_PLAIN
     got = protocol.decode(protocol.parse_body(body)["value"])
     np.testing.assert_array_equal(got.values[-3:], data[-3:])
+    spaced = json.dumps({"ok": True, "value": protocol.encode(data)}).encode()  # '"data": "'
+    assert protocol.decode(protocol.parse_body(spaced)["value"]).shape == data.shape
+
+
+@pytest.mark.parametrize(("body", "counted"), [
+    (b'{"data":"abc","x":["data","zz"],"data"  :  "de"}', 5),
+    (b'"data"', 0), (b'"data":', 0), (b'"data":"abc', 0), (b'["data",[1,2]]', 0),
+])
+def test_only_data_fields_count_as_array_bytes(body, counted):
+    assert protocol._array_bytes(body) == counted
 
 
 def test_a_forged_data_field_is_only_one_string():
@@ -198,4 +207,3 @@ def test_the_budget_holds_on_random_arrays_of_every_wire_dtype():
         value = (rng.random((30, 40)) * 100).astype(dtype)
         got = protocol.decode(protocol.parse_body(frame(protocol.encode(value)))["value"])
         np.testing.assert_array_equal(got.values, value)
-    assert base64  # the data travels as base64 (see test_array_data_does_not_count...)
