@@ -320,7 +320,8 @@ def _decode_dict(node: dict[str, Any], depth: int, count: list[int]) -> dict[Any
             _check_str(key, MAX_KEY_STR, "MAX_KEY_STR for dict keys")
         elif type(key) is not int or not -MAX_KEY_INT < key < MAX_KEY_INT:
             # only these hash without collisions (see MAX_KEY_INT)
-            raise BudgetError(f"a dict with a key of type {type(key).__name__} (the grader "
+            kind = key.get("$") if isinstance(key, dict) else type(key).__name__
+            raise BudgetError(f"a dict with a key of type {str(kind)[:20]} (the grader "
                               f"compares dicts keyed by strings or ints below 2**31 only)")
         count[0] += 1
         out[key] = _decode(pair[1], depth + 1, count)

@@ -258,7 +258,7 @@ def test_valid_array_node_decodes():
     ({"$": "tuple", "items": "abc"}, "'items' missing or not a list"),
     ({"$": "dict", "items": [[1, 2, 3]]}, "not a \\[key, value\\] pair"),
     ({"$": "dict", "items": [[[1], 2]]}, "a dict with a key of type list"),
-    ({"$": "dict", "items": [[{"$": "tuple", "items": []}, 2]]}, "key of type dict"),
+    ({"$": "dict", "items": [[{"$": "tuple", "items": []}, 2]]}, "key of type tuple"),
     ({"$": "object", "type": "X"}, "'repr' missing"),
 ])
 def test_decode_rejects_malformed_nodes(node, match):
