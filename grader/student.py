@@ -239,6 +239,9 @@ def _import_failure(exc: Exception, timeout: float) -> StudentFailure:
                               "move training or other slow code out of the module's top level")
     if isinstance(exc, WorkerGone):
         return StudentFailure(f"your submission could not be imported: {exc}")
+    if isinstance(exc, protocol.BudgetError):
+        return StudentFailure(f"your submission could not be imported: its module's answer "
+                              f"to the grader held {exc}")
     return StudentFailure(f"your submission could not be imported (invalid result: {exc})")
 
 
