@@ -179,7 +179,10 @@ class StudentProxy:
             "op": "call", "name": name, "args": protocol.encode(list(args)),
             "kwargs": protocol.encode(kwargs), "return_args": True,
         })
-        return self._decode(name, reply.get("value")), self._decode(name, reply.get("args", []))
+        # The arguments come back only to be compared with the check's own: never cleaned (a
+        # text argument holding "\r\n" must come back equal to itself).
+        return (self._decode(name, reply.get("value")),
+                self._decode(name, reply.get("args", []), clean=False))
 
     def method(self, obj: RemoteObject, name: str, *args: Any) -> Any:
         """Call a method (``"__call__"`` to call the object) of an object in the worker."""
@@ -192,27 +195,29 @@ class StudentProxy:
         })
         return self._decode(obj.function, reply.get("value"))
 
-    def _decode(self, name: str, node: Any) -> Any:
+    def _decode(self, name: str, node: Any, clean: bool = True) -> Any:
         try:
             value = protocol.decode(node)
         except protocol.ProtocolError as exc:
             raise unreadable(name, exc) from None
-        return self._wrap(name, value)
+        return self._wrap(name, value, clean)
 
-    def _wrap(self, name: str, value: Any) -> Any:
-        """Handles become :class:`RemoteObject`; strings and reprs are cleaned (student text)."""
+    def _wrap(self, name: str, value: Any, clean: bool = True) -> Any:
+        """Handles become :class:`RemoteObject`; strings and reprs are cleaned (student text)
+        unless ``clean`` is false."""
         if isinstance(value, protocol.Handle):
             return RemoteObject(value, name, self._session.generation)
         if isinstance(value, str):
-            return clean_text(value)
+            return clean_text(value) if clean else value
         if isinstance(value, protocol.Opaque):
             return protocol.Opaque(clean_text(value.type_name), clean_text(value.repr))
         if isinstance(value, list):
-            return [self._wrap(name, v) for v in value]
+            return [self._wrap(name, v, clean) for v in value]
         if isinstance(value, tuple):
-            return tuple(self._wrap(name, v) for v in value)
+            return tuple(self._wrap(name, v, clean) for v in value)
         if isinstance(value, dict):
-            return {self._wrap(name, k): self._wrap(name, v) for k, v in value.items()}
+            return {self._wrap(name, k, clean): self._wrap(name, v, clean)
+                    for k, v in value.items()}
         return value
 
 

@@ -122,3 +122,9 @@ def test_exception_messages_types_and_frames_are_cleaned(kind):
     for text in (failure.message, failure.hidden_message):
         assert clean(text), text
     assert clean(_describe_import_error(info))
+
+
+def test_arguments_sent_back_are_not_cleaned():
+    node = json.loads(json.dumps(protocol.encode(["end\r\n\tO'Brien", ANSI])))
+    assert proxy()._decode("f", node, clean=False) == ["end\r\n\tO'Brien", ANSI]
+    assert proxy()._decode("f", node)[0] == "end\n\tO'Brien"
