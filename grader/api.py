@@ -19,7 +19,7 @@ from grader.batch.run import run_batch
 from grader.errors import GraderError
 from grader.grading import Grader, write_submission_files
 from grader.integrations.lms import CSV_FORMATS, open_batch
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, log_internal_errors
 from grader.sandbox.isolation import probe, require
 from grader.submission import read_submission
 
@@ -60,6 +60,7 @@ def check_submission(path: Path, assignment: Assignment, out: Path | None = None
     sub = read_submission(path, assignment.submission_name)
     with Grader(assignment, public_only=True) as grader:
         result = grader.grade(sub)
+    log_internal_errors(result)
     folder = out if out is not None else (path if path.is_dir() else path.parent)
     return result, write_submission_files(result, assignment, folder)
 

@@ -83,7 +83,10 @@ def signature(function: str, visible: bool, **args: Any) -> str:
 
 def _as_numeric(value: Any) -> np.ndarray[Any, Any] | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return np.asarray(float(value))
+        try:
+            return np.asarray(float(value))
+        except OverflowError:
+            return None
     if hasattr(value, "detach"):
         return np.asarray(value.detach().cpu().numpy(), dtype=np.float64)
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
@@ -109,8 +112,8 @@ class Expect:
         when the plot is drawn, not here, so the result keeps what was measured.
         """
         self.recorded_plot = Plot(title, x_label, y_label, tuple(
-            Series(label, tuple(float(x) for x, _ in points),
-                   tuple(float(y) for _, y in points))
+            Series(label, tuple(_float_or_nan(x) for x, _ in points),
+                   tuple(_float_or_nan(y) for _, y in points))
             for label, points in series.items()))
 
     def setting(self, key: str) -> Any:
@@ -159,7 +162,10 @@ class Expect:
         not_real = _NOT_REAL.get(got.values.dtype.kind)
         if not_real:
             self.fail(f"{call} returned {describe(got)}; expected real numbers, not {not_real}")
-        values = got.values.astype(np.float64)
+        try:
+            values = got.values.astype(np.float64)
+        except (TypeError, ValueError, OverflowError):  # a dtype decode would never allow
+            self.fail(f"{call} returned {describe(got)}; expected real numbers")
         if not np.isfinite(values).all():
             bad = int((~np.isfinite(values)).sum())
             self.fail(f"{call} returned {bad} non-finite value(s) (nan or inf) of {values.size}",
@@ -173,7 +179,10 @@ class Expect:
                       "tensor)")
         if isinstance(got, Array):
             return float(self.array(got, call, shape=(), kinds=SCALAR_KINDS, floating=False))
-        value = float(got)
+        try:  # decode keeps ints within ±2**63; a value from elsewhere may not be
+            value = float(got)
+        except (OverflowError, ValueError, TypeError):
+            self.fail(f"{call} returned an integer too large to compare")
         if not np.isfinite(value):
             self.fail(f"{call} returned {value}", hint=self._nonfinite_hint())
         return value
@@ -279,6 +288,15 @@ _KIND_NAMES: Mapping[str, str] = {
     "ndarray": "a NumPy array",
     "npscalar": "a NumPy scalar",
 }
+
+
+def _float_or_nan(value: Any) -> float:
+    """A plot coordinate; a student's value that is no number (or too large) becomes NaN,
+    which the plot drops."""
+    try:
+        return float(value)
+    except (TypeError, ValueError, OverflowError):
+        return float("nan")
 
 
 def _transposed_hint(got: tuple[int, ...], want: tuple[int, ...]) -> Hint | None:

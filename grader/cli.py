@@ -8,6 +8,7 @@ codes in one place, :class:`_Main`: a :class:`~grader.errors.GraderError` carrie
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ from grader.integrations import ci as ci_reports
 from grader.integrations.annotations import github_annotations
 from grader.integrations.gradescope_archive import build_archive
 from grader.integrations.release import build_release
+from grader.outdir import ERRORS_LOG
 from grader.report import render_report
 from grader.results import SubmissionResult, write_atomic
 from grader.scaffold import new_assignment
@@ -65,6 +67,26 @@ class _Main(click.Group):
 @click.version_option(__version__, prog_name="grader")
 def main() -> None:
     """Grade deep-learning assignments; student code runs only in a sandboxed worker."""
+    _log_to_stderr()
+
+
+class _Stderr(logging.Handler):
+    """Log records on whatever stderr is when they are emitted (click's, in tests too)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            click.echo(self.format(record), err=True)
+        except Exception:
+            self.handleError(record)
+
+
+def _log_to_stderr() -> None:
+    """The instructor's log (logger ``grader``: internal errors' tracebacks) on stderr."""
+    logger = logging.getLogger("grader")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        handler = _Stderr()
+        handler.setFormatter(logging.Formatter("grader: %(levelname)s: %(message)s"))
+        logger.addHandler(handler)
 
 
 @main.command()
@@ -335,5 +357,6 @@ def _warn_internal(results: list[SubmissionResult]) -> None:
     broken = [r for r in results if r.errors]
     if broken:
         click.echo(f"\nThe grader hit internal errors on {len(broken)} submission(s); see "
-                   "'errors' in their result.json.", err=True)
+                   "'errors' in their result.json, and the tracebacks above (grader grade "
+                   f"also writes them to {ERRORS_LOG} in --out).", err=True)
         sys.exit(1)

@@ -21,7 +21,7 @@ import pytest
 
 from grader.assignment import Assignment
 from grader.errors import AssignmentError
-from grader.plugin import GradingPlugin
+from grader.plugin import GradingPlugin, InternalErrors
 from grader.report import render_report
 from grader.results import (
     CheckResult,
@@ -75,14 +75,14 @@ class Grader:
             try:
                 session.ensure_worker()
             except StudentFailure:
-                tests, errors = self._not_run(), list[str]()
+                tests, errors = self._not_run(), InternalErrors()
             else:
                 tests, errors = self._run_checks(session)
         finally:
             session.close()
         return self._result(submission, session, tests, errors, time.monotonic() - start)
 
-    def _run_checks(self, session: Session) -> tuple[tuple[CheckResult, ...], list[str]]:
+    def _run_checks(self, session: Session) -> tuple[tuple[CheckResult, ...], InternalErrors]:
         return run_checks(self.assignment, session, public_only=self.public_only,
                           memo=self.memo)
 
@@ -94,7 +94,7 @@ class Grader:
         )
 
     def _result(self, sub: Submission, session: Session, tests: tuple[CheckResult, ...],
-                errors: list[str], elapsed: float) -> SubmissionResult:
+                errors: InternalErrors, elapsed: float) -> SubmissionResult:
         failure = session.import_failure.message if session.import_failure else ""
         visibility = {c.id: c.visibility for c in self.assignment.checks}
         blocks = tuple(
@@ -111,6 +111,7 @@ class Grader:
             mode="check" if self.public_only else "grade", failure=failure,
             timings={k: round(v, 4) for k, v in session.timings.items()},
             student_output=blocks, errors=tuple(errors), timed_out=tuple(session.broken),
+            error_details=tuple(errors.details),
         )
 
     def _layers(self) -> tuple[str, ...]:
@@ -122,10 +123,11 @@ class Grader:
 
 def run_checks(assignment: Assignment, session: Session, *, public_only: bool = False,
                memo: dict[object, object] | None = None
-               ) -> tuple[tuple[CheckResult, ...], list[str]]:
+               ) -> tuple[tuple[CheckResult, ...], InternalErrors]:
     """Run the assignment's checks against ``session``'s submission in this process.
 
-    Returns one result per check and the internal errors (for the instructor's log). Raises
+    Returns one result per check and the internal errors (short lines, and the tracebacks
+    for the instructor's log in their ``details``). Raises
     AssignmentError when the checks themselves are broken. ``memo`` keeps reference values
     between calls (pass the same dict for every submission of a batch).
     """
@@ -164,10 +166,12 @@ def _under(module: object, folder: Path) -> bool:
 
 
 def crashed_result(assignment: Assignment, sub: Submission, error: str,
-                   public_only: bool) -> SubmissionResult:
+                   public_only: bool, detail: str = "") -> SubmissionResult:
     """The result for a submission the grader itself failed on: 0, and the error for staff.
 
-    Its isolation is what workers would have had here (none may have run).
+    ``error`` is one short line (it is stored in ``result.json``); ``detail`` (a traceback)
+    goes only to the instructor's log. Its isolation is what workers would have had here
+    (none may have run).
     """
     tests = tuple(
         CheckResult(c.id, c.name, c.function, c.tags, c.visibility, "failed", 0.0, c.points,
@@ -180,7 +184,14 @@ def crashed_result(assignment: Assignment, sub: Submission, error: str,
         describe(planned(probe(), Limits.scratch_size, Limits.scratch_inodes)), 0.0,
         dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "check" if public_only else "grade", failure="grader error", errors=(error,),
+        error_details=(f"{error}\n{detail}",) if detail else (),
     )
+
+
+def grader_failure(exc: BaseException) -> str:
+    """The short line for an exception of the grader's own (no message: it may quote a check)."""
+    return (f"the grader failed on this submission ({type(exc).__name__}); the traceback is "
+            "in the instructor's log (grader-errors.log)")
 
 
 def write_submission_files(result: SubmissionResult, assignment: Assignment,

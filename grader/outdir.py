@@ -12,7 +12,9 @@ from __future__ import annotations
 GRADES = "grades.csv"
 SUMMARY = "summary.html"
 LOCK = ".grader-batch.lock"
-BATCH_FILES = (GRADES, SUMMARY, LOCK)
+ERRORS_LOG = "grader-errors.log"
+"""The instructor's log of internal errors (tracebacks never go into result.json)."""
+BATCH_FILES = (GRADES, SUMMARY, LOCK, ERRORS_LOG)
 """Every file a batch writes directly into ``DIR``. Temporary files (``.NAME.XXXX.tmp``,
 staged by :func:`grader.results.write_atomic`) start with a dot, which no id may."""
 SUBMISSION_FILES = ("result.json", "report.html")

@@ -31,6 +31,22 @@ INTERNAL = ("the grader could not run this check (an internal error, reported to
             "staff, who will regrade)")
 
 
+class InternalErrors(list[str]):
+    """Internal errors of a session: one short line each (the check and the exception type,
+    never source lines or a traceback: ``result.json`` may reach students), and in ``details``
+    the full tracebacks, for the instructor's log only."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.details: list[str] = []
+
+    def add(self, check_id: str, what: str, detail: str = "") -> None:
+        self.append(f"{check_id}: {what}" + ("; the traceback is in the instructor's log "
+                                             "(grader-errors.log)" if detail else ""))
+        if detail:
+            self.details.append(f"{check_id}: {what}\n{detail}")
+
+
 @dataclass
 class _Outcome:
     passed: bool = True
@@ -52,7 +68,7 @@ class GradingPlugin:
         self.specs: dict[str, CheckSpec] = {}
         self.outcomes: dict[str, _Outcome] = {}
         self.config_errors: list[str] = []
-        self.internal_errors: list[str] = []
+        self.internal_errors = InternalErrors()
         self.expects: dict[str, Expect] = {}
 
     # ---------------------------------------------------------------- fixtures
@@ -168,11 +184,12 @@ class GradingPlugin:
         exc = excinfo.value
         if isinstance(exc, (CheckFailure, StudentFailure)):
             return exc.message_for(spec.public)
-        if isinstance(exc, pytest.skip.Exception):
-            self.internal_errors.append(f"{spec.id}: skipped: {exc}")
-            return INTERNAL
         detail = "".join(traceback.format_exception(exc))
-        self.internal_errors.append(f"{spec.id}: {detail}")
+        if isinstance(exc, pytest.skip.Exception):
+            self.internal_errors.add(spec.id, "the check was skipped", detail)
+        else:
+            self.internal_errors.add(spec.id, f"internal error in the check "
+                                     f"({type(exc).__name__})", detail)
         return INTERNAL
 
     def results(self) -> tuple[CheckResult, ...]:
@@ -186,7 +203,7 @@ class GradingPlugin:
             out = by_id.get(spec.id)
             if out is None:
                 out = _Outcome(False, INTERNAL)
-                self.internal_errors.append(f"{spec.id}: its test did not run")
+                self.internal_errors.add(spec.id, "its test did not run")
             passed = out.passed
             results.append(CheckResult(
                 id=spec.id, name=spec.name, function=spec.function, tags=spec.tags,

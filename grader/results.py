@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+log = logging.getLogger("grader")
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,10 @@ class SubmissionResult:
     """API names that ran out of time (their later calls were not waited for)."""
     errors: tuple[str, ...] = ()
     """Internal grader errors (for staff): a check that could not run through no fault of the
-    submission."""
+    submission; one short line each (check, exception type), never source or a traceback."""
+    error_details: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    """The tracebacks of ``errors``, for the instructor's log (:func:`log_internal_errors`):
+    never written to ``result.json``, only carried from a grading process to the batch's."""
     unwritten: str = ""
     """Why a batch could not write this submission's files ("" when it did). Never in
     ``result.json``: a result that was written was, by definition, not unwritten."""
@@ -127,8 +132,14 @@ class SubmissionResult:
             points[test.function] = points.get(test.function, 0.0) + test.max_score
         return points
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, details: bool = False) -> dict[str, Any]:
+        """The result as JSON data; with ``details``, also the tracebacks of internal errors
+        (to carry a result between processes, never for a file)."""
         data = asdict(self)
+        if not details:
+            del data["error_details"]
+        else:
+            data["error_details"] = list(self.error_details)
         data["tests"] = [asdict(t) for t in self.tests]
         data["student_output"] = [asdict(b) for b in self.student_output]
         data["timings"] = dict(self.timings)
@@ -144,7 +155,7 @@ class SubmissionResult:
             for t in data["tests"]
         )
         fields["student_output"] = tuple(OutputBlock(**b) for b in data.get("student_output", []))
-        for key in ("isolation", "errors", "timed_out"):
+        for key in ("isolation", "errors", "timed_out", "error_details"):
             fields[key] = tuple(data.get(key, ()))
         return cls(**fields)
 
@@ -160,6 +171,19 @@ def write_atomic(path: Path, text: str) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def log_internal_errors(result: SubmissionResult, path: Path | None = None) -> None:
+    """Send the tracebacks of ``result``'s internal errors to the instructor's log: the
+    ``grader`` logger, and the file ``path`` (appended to) if given."""
+    if not result.error_details:
+        return
+    text = "".join(f"== {result.submission_id}: {d.rstrip()}\n" for d in result.error_details)
+    for detail in result.error_details:
+        log.error("internal error on %s: %s", result.submission_id, detail.rstrip())
+    if path is not None:
+        with path.open("a", encoding="utf-8") as f:
+            f.write(text)
 
 
 def write_result(result: SubmissionResult, path: Path) -> None:

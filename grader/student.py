@@ -18,8 +18,15 @@ from typing import Any
 
 from grader.assignment import Assignment
 from grader.sandbox.inside import protocol
+from grader.sandbox.text import clean_text
 from grader.sandbox.zygote import Limits, WorkerGone, WorkerProcess, WorkerTimeout, Zygote
 from grader.submission import Submission, stage
+
+MAX_NAMES = 500
+"""Names of a submission's module kept for "did you mean" (difflib is quadratic in name length
+and linear in their number; a module can define any number)."""
+MAX_NAME_LEN = 100
+"""Characters of a name kept (longer ones are not names a student would mistype)."""
 
 
 class StudentFailure(Exception):
@@ -122,7 +129,7 @@ class Session:
         if not reply.get("ok"):
             self.import_failure = StudentFailure(_describe_import_error(reply.get("error")))
             raise self.import_failure
-        self.names = tuple(str(n) for n in reply.get("names", []) if isinstance(n, str))
+        self.names = submission_names(reply.get("names"))
         return self.worker
 
     def request(self, function: str, message: dict[str, Any]) -> dict[str, Any]:
@@ -142,8 +149,7 @@ class Session:
         except WorkerGone as exc:
             raise StudentFailure(f"{function} crashed the grader's worker: {exc}") from None
         except protocol.ProtocolError as exc:
-            raise StudentFailure(f"{function} returned a value the grader could not read "
-                                 f"(invalid result: {exc})") from None
+            raise unreadable(function, exc) from None
         finally:
             self._record(function)
             self._time(function, start)
@@ -173,7 +179,10 @@ class StudentProxy:
             "op": "call", "name": name, "args": protocol.encode(list(args)),
             "kwargs": protocol.encode(kwargs), "return_args": True,
         })
-        return self._decode(name, reply.get("value")), self._decode(name, reply.get("args", []))
+        # The arguments come back only to be compared with the check's own: never cleaned (a
+        # text argument holding "\r\n" must come back equal to itself).
+        return (self._decode(name, reply.get("value")),
+                self._decode(name, reply.get("args", []), clean=False))
 
     def method(self, obj: RemoteObject, name: str, *args: Any) -> Any:
         """Call a method (``"__call__"`` to call the object) of an object in the worker."""
@@ -186,22 +195,47 @@ class StudentProxy:
         })
         return self._decode(obj.function, reply.get("value"))
 
-    def _decode(self, name: str, node: Any) -> Any:
+    def _decode(self, name: str, node: Any, clean: bool = True) -> Any:
         try:
             value = protocol.decode(node)
         except protocol.ProtocolError as exc:
-            raise StudentFailure(f"{name} returned a value the grader could not read "
-                                 f"(invalid result: {exc})") from None
-        return self._wrap(name, value)
+            raise unreadable(name, exc) from None
+        return self._wrap(name, value, clean)
 
-    def _wrap(self, name: str, value: Any) -> Any:
+    def _wrap(self, name: str, value: Any, clean: bool = True) -> Any:
+        """Handles become :class:`RemoteObject`; strings and reprs are cleaned (student text)
+        unless ``clean`` is false."""
         if isinstance(value, protocol.Handle):
             return RemoteObject(value, name, self._session.generation)
+        if isinstance(value, str):
+            return clean_text(value) if clean else value
+        if isinstance(value, protocol.Opaque):
+            return protocol.Opaque(clean_text(value.type_name), clean_text(value.repr))
         if isinstance(value, list):
-            return [self._wrap(name, v) for v in value]
+            return [self._wrap(name, v, clean) for v in value]
         if isinstance(value, tuple):
-            return tuple(self._wrap(name, v) for v in value)
+            return tuple(self._wrap(name, v, clean) for v in value)
+        if isinstance(value, dict):
+            return {self._wrap(name, k, clean): self._wrap(name, v, clean)
+                    for k, v in value.items()}
         return value
+
+
+def unreadable(function: str, exc: protocol.ProtocolError) -> StudentFailure:
+    """The failure for a value the grader refused: over a budget, or malformed."""
+    if isinstance(exc, protocol.BudgetError):
+        return StudentFailure(f"{function} returned {exc}; the grader does not read such "
+                              "values")
+    return StudentFailure(f"{function} returned a value the grader could not read "
+                          f"(invalid result: {exc})")
+
+
+def submission_names(names: Any) -> tuple[str, ...]:
+    """The module names a worker reported, capped (count and length) and cleaned."""
+    if not isinstance(names, list):
+        return ()
+    kept = (n for n in names[:MAX_NAMES] if isinstance(n, str) and len(n) <= MAX_NAME_LEN)
+    return tuple(clean_text(n) for n in kept)
 
 
 def _import_failure(exc: Exception, timeout: float) -> StudentFailure:
@@ -210,17 +244,21 @@ def _import_failure(exc: Exception, timeout: float) -> StudentFailure:
                               "move training or other slow code out of the module's top level")
     if isinstance(exc, WorkerGone):
         return StudentFailure(f"your submission could not be imported: {exc}")
+    if isinstance(exc, protocol.BudgetError):
+        return StudentFailure(f"your submission could not be imported: its module's answer "
+                              f"to the grader held {exc}")
     return StudentFailure(f"your submission could not be imported (invalid result: {exc})")
 
 
 def _text(info: Any, key: str) -> str:
     value = info.get(key, "") if isinstance(info, dict) else ""
-    return value[:2000] if isinstance(value, str) else ""
+    return clean_text(value[:2000]) if isinstance(value, str) else ""
 
 
 def _frames(info: Any) -> str:
     frames = info.get("frames", []) if isinstance(info, dict) else []
-    lines = [f"\n  at {f[:300]}" for f in frames if isinstance(f, str)][-5:]
+    frames = frames[-5:] if isinstance(frames, list) else []
+    lines = [f"\n  at {clean_text(f[:300])}" for f in frames if isinstance(f, str)]
     return "".join(lines)
 
 

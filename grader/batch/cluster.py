@@ -28,7 +28,7 @@ from typing import Any
 from grader.assignment import Assignment, find_assignment, load_assignment
 from grader.batch.executor import Emit, Tick, Todo, grade_one
 from grader.errors import AssignmentError, BadAddress, BatchError
-from grader.grading import Grader, crashed_result
+from grader.grading import Grader, crashed_result, grader_failure
 from grader.results import SubmissionResult
 from grader.submission import MAX_FILE, Submission, read_submission
 from grader.version import __version__
@@ -96,8 +96,8 @@ def _outcome(future: Any, assignment: Assignment, sub: Submission) -> Submission
         return SubmissionResult.from_json(future.result())
     except AssignmentError:
         raise
-    except Exception:
-        return crashed_result(assignment, sub, traceback.format_exc(), False)
+    except Exception as exc:
+        return crashed_result(assignment, sub, grader_failure(exc), False, traceback.format_exc())
 
 
 def grade_payload(payload: dict[str, Any], root: str, name: str,
@@ -109,7 +109,7 @@ def grade_payload(payload: dict[str, Any], root: str, name: str,
             sub = read_submission(unpack(payload, Path(tmp)), grader.assignment.submission_name)
         # The id is the batch's (made unique across it), not the temporary file's.
         sub = dataclasses.replace(sub, id=payload["id"])
-        return grade_one(grader, sub).to_json()
+        return grade_one(grader, sub).to_json(details=True)
 
 
 def _grader(root: str, name: str, expected: str) -> Grader:

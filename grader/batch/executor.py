@@ -17,7 +17,7 @@ from typing import Protocol
 
 from grader.assignment import Assignment
 from grader.errors import AssignmentError
-from grader.grading import Grader, crashed_result
+from grader.grading import Grader, crashed_result, grader_failure
 from grader.results import SubmissionResult
 from grader.submission import Submission
 
@@ -57,8 +57,9 @@ def grade_one(grader: Grader, sub: Submission) -> SubmissionResult:
         return grader.grade(sub)
     except AssignmentError:
         raise
-    except Exception:
-        return crashed_result(grader.assignment, sub, traceback.format_exc(), False)
+    except Exception as exc:
+        return crashed_result(grader.assignment, sub, grader_failure(exc), False,
+                              traceback.format_exc())
 
 
 def available_cpus() -> int:

@@ -200,7 +200,7 @@ def child_main(conn: Connection, assignment: Assignment, parent: int, jobs: int)
             except AssignmentError as exc:
                 conn.send(("assignment", str(exc)))
                 return
-            conn.send(("result", index, result.to_json()))
+            conn.send(("result", index, result.to_json(details=True)))
 
 
 def _die_with(parent: int) -> None:

@@ -30,9 +30,15 @@ from grader.batch.gradebook import BatchRun, check_batch_files, earlier_results,
 from grader.batch.progress import Progress
 from grader.errors import BatchError
 from grader.grading import write_submission_files
-from grader.outdir import GRADES, LOCK, SUBMISSION_FILES, SUMMARY
+from grader.outdir import ERRORS_LOG, GRADES, LOCK, SUBMISSION_FILES, SUMMARY
 from grader.report import render_report, render_summary
-from grader.results import SubmissionResult, grades_csv, read_result, write_atomic
+from grader.results import (
+    SubmissionResult,
+    grades_csv,
+    log_internal_errors,
+    read_result,
+    write_atomic,
+)
 from grader.submission import Submission, read_submission, unique_ids
 from grader.version import __version__
 
@@ -67,6 +73,7 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
         progress.start(len(todo), len(subs) - len(todo))
 
         def emit(index: int, result: SubmissionResult) -> None:
+            log_internal_errors(result, out / ERRORS_LOG)
             written, report = write_files(result, assignment, out)
             results[index] = written
             progress.graded(written, report)

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from grader.errors import WorkerStartError
 from grader.sandbox.inside import protocol
+from grader.sandbox.text import clean_text
 
 
 class Reaper(Protocol):
@@ -42,8 +43,6 @@ class WorkerTimeout(Exception):
     """The worker did not answer within its wall-time limit and was killed."""
 
 
-
-
 @dataclass
 class Output:
     """A capped buffer for a worker's stdout or stderr."""
@@ -57,7 +56,8 @@ class Output:
         self.dropped += max(len(chunk) - max(room, 0), 0)
 
     def text(self) -> str:
-        text = self.data.decode("utf-8", errors="replace")
+        """The output as text, cleaned of escapes and control characters (student text)."""
+        text = clean_text(self.data.decode("utf-8", errors="replace"))
         if self.dropped:
             text += f"\n[output truncated: {self.dropped} more bytes]"
         return text

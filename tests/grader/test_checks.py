@@ -376,3 +376,38 @@ def test_numbers_accept_an_array_of_them_where_a_tuple_was_asked_for(a1):
     err = failure(e.numbers, wire(np.array([4680.0, 78.0])), (-4680.0, -78.0),
                   "mse_gradients(...)", ("dL/dm", "dL/dc"))
     assert err.hint is not None and err.hint.bug_class == "sign-flipped"
+
+
+# ---------------------------------------------------------------- robust conversions
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), 2**1024])
+def test_an_integer_too_large_for_a_float_fails_the_check_not_the_grader(a1, value):
+    e = make(a1)
+    err = failure(e.number, value, "mse(a, b)")
+    assert "returned an integer too large to compare" in err.message
+    err = failure(e.scalar, value, 1.0, "mse(a, b)")
+    assert "too large" in err.message
+    err = failure(e.numbers, (value, 1.0), (1.0, 1.0), "f()", ("dm", "dc"))
+    assert "too large" in err.message
+
+
+def test_an_array_of_a_dtype_decode_never_allows_fails_the_check(a1):
+    e = make(a1)
+    strange = protocol.Array("tensor", "float32", np.array(["a", "b"]))
+    err = failure(e.close, strange, [1.0, 2.0], "f()", kinds=("tensor",), shape=(2,))
+    assert "expected a floating-point dtype" in err.message or "real numbers" in err.message
+    err = failure(e.array, strange, "f()", floating=False)
+    assert "expected real numbers" in err.message
+
+
+def test_plot_points_that_are_no_numbers_become_nan(a1):
+    e = make(a1)
+    e.plot("loss", "epoch", "loss", {"yours": [(0, 10**400), (1, "x"), (2, 0.5)]})
+    assert e.recorded_plot is not None
+    ys = e.recorded_plot.series[0].y
+    assert np.isnan(ys[0]) and np.isnan(ys[1]) and ys[2] == 0.5
+
+
+def test_signature_of_a_huge_int_argument_does_not_raise():
+    assert signature("f", True, n=10**400).startswith("f(")

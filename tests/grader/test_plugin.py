@@ -5,13 +5,18 @@ It also shows that adding an assignment is adding a folder: nothing in grader/ n
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
 import pytest
 
+from grader.api import grade_batch
 from grader.assignment import load_assignment
 from grader.errors import AssignmentError
 from grader.grading import Grader
+from grader.outdir import ERRORS_LOG
+from grader.results import SubmissionResult
 from grader.submission import read_submission
 
 RUBRIC = """
@@ -144,3 +149,50 @@ def test_a_hidden_check_in_a_nested_public_folder_is_an_error(tmp_path):
     with pytest.raises(AssignmentError, match=r"'add-large' is hidden in rubric\.toml but its "
                                               "test is under checks/public"):
         grade(folder, "def add(a, b):\n    return a + b\n", tmp_path)
+
+
+# ---------------------------------------------------------------- internal errors stay with staff
+
+BROKEN_SOURCE = "a + c, expect"  # the hidden check's line that raises NameError
+
+
+def test_an_internal_error_stores_one_short_line_and_no_check_source(tmp_path):
+    folder = make_assignment(tmp_path, hidden=HIDDEN.replace("a + b, expect", BROKEN_SOURCE))
+    result = grade(folder, "def add(a, b):\n    return a + b\n", tmp_path)
+    assert result.errors == ("add-large: internal error in the check (NameError); the "
+                             "traceback is in the instructor's log (grader-errors.log)",)
+    stored = json.dumps(result.to_json())
+    for secret in (BROKEN_SOURCE, "Traceback", "test_add_hidden.py", "line "):
+        assert secret not in stored
+    (detail,) = result.error_details
+    assert "Traceback" in detail and BROKEN_SOURCE in detail and "NameError" in detail
+    back = SubmissionResult.from_json(result.to_json(details=True))
+    assert back.error_details == result.error_details and back == result
+
+
+def test_a_batch_logs_internal_errors_to_the_grader_logger_and_grader_errors_log(tmp_path,
+                                                                                caplog):
+    folder = make_assignment(tmp_path, hidden=HIDDEN.replace("a + b, expect", BROKEN_SOURCE))
+    sub = tmp_path / "student.py"
+    sub.write_text("def add(a, b):\n    return a + b\n")
+    out = tmp_path / "out"
+    with caplog.at_level(logging.ERROR, logger="grader"):
+        (result,) = grade_batch(load_assignment(folder), [sub], out,
+                                allow_reduced_isolation=True)
+    assert result.errors and result.score == 2.0
+    log = (out / ERRORS_LOG).read_text()
+    assert "== student: add-large: internal error in the check (NameError)" in log
+    assert BROKEN_SOURCE in log and "Traceback" in log
+    assert any(BROKEN_SOURCE in r.getMessage() for r in caplog.records if r.name == "grader")
+    for name in ("result.json", "report.html"):
+        assert BROKEN_SOURCE not in (out / "student" / name).read_text()
+    assert BROKEN_SOURCE not in (out / "summary.html").read_text()
+
+
+def test_an_integer_too_large_is_the_students_failure_not_an_internal_error(tmp_path):
+    for value in ("10**400", "-(10**30)", "2**63"):
+        result = grade(make_assignment(tmp_path / value), f"def add(a, b):\n    return {value}\n",
+                       tmp_path)
+        assert result.score == 0 and not result.errors, result.errors
+        assert all("add returned an integer too large to compare" in t.output
+                   for t in result.tests)

@@ -219,6 +219,77 @@ def test_no_planted_code_is_left_in_caches_or_site_directories(batches):
     assert batches["cache"].extra["poison"] == []
 
 
+def _control_characters(node: object) -> list[str]:
+    """Strings of a JSON document (keys too) holding an escape, control character or NUL."""
+    if isinstance(node, str):
+        bad = CONTROL.search(node)
+        return [repr(node[max(bad.start() - 20, 0):bad.end() + 20])] if bad else []
+    if isinstance(node, dict):
+        return [*_control_characters(list(node)), *_control_characters(list(node.values()))]
+    if isinstance(node, list):
+        return [hit for item in node for hit in _control_characters(item)]
+    return []
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@pytest.mark.parametrize("batch", BATCH_NAMES)
+def test_no_escape_or_control_character_reaches_result_json(batches, batch):
+    graded = batches[batch]
+    for sub_id in graded.ids:
+        data = json.loads((graded.out / sub_id / "result.json").read_text(encoding="utf-8"))
+        assert _control_characters(data) == [], sub_id
+
+
+def test_student_text_with_escapes_is_cleaned_but_kept(batches):
+    result = result_of(batches, "main", "control_text")
+    text = printed(result)
+    assert "import: \ufffdred\ufffd" in text and "call (stderr):" in text
+    assert "bel-link" in text and "nul\ufffdbyte" in text
+    by_id = {t.id: t.output for t in result.tests}
+    assert "raised Error\ufffd\ufffd: \ufffdred" in by_id["mse-lecture"]
+    assert "called sys.exit(\ufffdred" in by_id["ce-lecture"]
+    assert "unexpected keys" in by_id["vocab-small"] and "\ufffd" in by_id["vocab-small"]
+
+
+@pytest.mark.parametrize(("name", "check", "says"), [
+    ("budget_frames", "mse-lecture", "MAX_NODES"),
+    ("budget_frames", "softmax-vector", "MAX_NODES"),
+    ("budget_frames", "sgd-lecture", "MAX_PLAIN"),
+    ("budget_frames", "mseg-lecture", "MAX_NODES"),
+    ("budget_frames", "fit-converges", "an integer too large to compare"),
+    ("budget_keys", "vocab-small", "an integer too large to compare"),
+    ("budget_keys", "softmax-vector", "a dict with a key of type int"),
+    ("budget_keys", "sgd-lecture", "MAX_KEYS"),
+    ("budget_keys", "mseg-lecture", "a dict with a key of type float"),
+    ("big_numbers", "mse-lecture", "mse returned an integer too large to compare"),
+    ("big_numbers", "ce-lecture", "cross_entropy returned an integer too large to compare"),
+    ("big_numbers", "mseg-lecture", "mse_gradients returned an integer too large to compare"),
+    ("big_numbers", "sgd-lecture", "sgd_step returned an integer too large to compare"),
+])
+def test_a_value_over_the_budget_fails_its_check_naming_function_and_budget(batches, name,
+                                                                           check, says):
+    result = result_of(batches, "main", name)
+    by_id = {t.id: t for t in result.tests}
+    assert says in by_id[check].output and not result.errors
+
+
+def test_a_forged_60_mb_frame_is_refused_quickly(batches):
+    result = result_of(batches, "main", "budget_frames")
+    mse = [t for t in result.tests if t.function == "mse"]
+    assert mse and all(t.duration < 10.0 for t in mse), [(t.id, t.duration) for t in mse]
+
+
+def test_many_names_cost_a_capped_lookup(batches):
+    result = result_of(batches, "main", "many_names")
+    mse = [t for t in result.tests if t.function == "mse"]
+    assert all("does not define mse" in t.output for t in mse)
+    assert all(t.duration < 5.0 for t in mse), [(t.id, t.duration) for t in mse]
+    flood = result_of(batches, "main", "many_names_flood")
+    assert "MAX_NODES" in flood.failure and not flood.errors
+
+
 # ---------------------------------------------------------------- intake
 
 

@@ -30,11 +30,40 @@ from typing import Any
 import numpy as np
 
 MAX_FRAME = 64 * 1024 * 1024
-MAX_DEPTH = 32
+"""Bytes of one frame, arrays included (base64: 4/3 of their bytes); an 80 MB tensor is refused."""
 MAX_ITEMS = 1_000_000
+"""Items of one list the worker's encoder accepts (the trusted side's budgets are tighter)."""
 MAX_NDIM = 8
-MAX_STR = 10_000
 MAX_REPR = 200
+
+# ---- the decoding budget: what one frame from a worker may cost the trusted process.
+# A frame is checked against the first two before json.loads builds anything, so a frame that
+# would grow into a huge object graph never does; the rest are checked while decoding. The
+# largest honest frames (A2's corpus checks: about 2 000 tokens sent and echoed back, a
+# vocabulary of a few hundred words) use about 5% of each.
+MAX_PLAIN = 4 * 1024 * 1024
+"""Bytes of a frame outside array data (numbers, strings, containers): 4 MiB of JSON is about
+200 000 numbers, and json.loads of it costs some tens of MB at most."""
+MAX_NODES = 100_000
+"""JSON values in one frame, counted before parsing as its ``[``, ``{`` and ``,`` bytes (commas
+inside strings count too, so this over-estimates): 100 000 small Python objects cost about
+10 MB; nested lists of 60 MB would cost gigabytes."""
+MAX_DEPTH = 32
+"""Nesting levels of a value: deeper values are never data a check compares."""
+MAX_KEYS = 20_000
+"""Keys of one dict: a vocabulary of a course-sized corpus fits many times over."""
+MAX_KEY_STR = 1_000
+"""Characters of a dict key (words, names)."""
+MAX_KEY_INT = 2**31
+"""Integer dict keys are below this in magnitude: CPython hashes such an int to itself, so no
+two keys collide and a dict of them cannot be flooded. (Strings hash with a random seed;
+floats, None and other keys are refused: checks never need them.)"""
+MAX_STR = 10_000
+"""Characters of one string (the worker's encoder clips longer ones to this)."""
+MAX_INT = 2**63
+"""Integers lie in [-MAX_INT, MAX_INT): what an int64 holds, so every comparison (NumPy,
+float()) can take them; 10**400 would raise OverflowError inside a check."""
+MAX_INT_DIGITS = 20
 WIRE_DTYPES = frozenset(
     {"bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64",
      "complex64", "complex128"}
@@ -44,6 +73,11 @@ _HEADER = struct.Struct(">I")
 
 class ProtocolError(Exception):
     """A frame or value that does not follow the protocol ("invalid result")."""
+
+
+class BudgetError(ProtocolError):
+    """A frame or value over a decoding budget; the message says which, e.g. "an integer too
+    large to compare" (it follows "<function> returned ")."""
 
 
 @dataclass(frozen=True)
@@ -116,19 +150,66 @@ def parse_header(header: bytes) -> int:
     """The body length a 4-byte header announces, refusing oversized frames."""
     (length,) = _HEADER.unpack(header)
     if length > MAX_FRAME:
-        raise ProtocolError(f"frame of {length} bytes exceeds the {MAX_FRAME}-byte limit")
+        raise BudgetError(f"a frame of {length} bytes, which exceeds the {MAX_FRAME}-byte "
+                          "limit (the grader's budget MAX_FRAME)")
     return int(length)
 
 
 def parse_body(body: bytes) -> dict[str, Any]:
-    """Parse a frame body into a JSON object (not yet a decoded value)."""
+    """Parse a frame body into a JSON object (not yet a decoded value), within the budget."""
+    check_budget(body)
     try:
-        message = json.loads(body.decode("utf-8"))
+        message = json.loads(body.decode("utf-8"), parse_int=_parse_int)
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise ProtocolError(f"frame is not valid JSON ({type(exc).__name__})") from None
     if not isinstance(message, dict):
         raise ProtocolError("frame is not a JSON object")
     return message
+
+
+def check_budget(body: bytes) -> None:
+    """Refuse a frame over the node or plain-byte budget, by counting bytes (no parsing)."""
+    nodes = body.count(b",") + body.count(b"[") + body.count(b"{")
+    if nodes > MAX_NODES:
+        raise BudgetError(f"a value of more than {MAX_NODES} items in all (the grader's "
+                          f"budget MAX_NODES; this one has about {nodes})")
+    plain = len(body) - _array_bytes(body)
+    if plain > MAX_PLAIN:
+        raise BudgetError(f"{plain} bytes of numbers, strings and containers (the grader's "
+                          f"budget MAX_PLAIN is {MAX_PLAIN} bytes; arrays do not count)")
+
+
+def _array_bytes(body: bytes) -> int:
+    """Bytes of array data strings (``"data":"<base64>"``): they do not count as plain data.
+
+    A JSON string cannot hold an unescaped quote, so the pattern only finds real fields; a
+    forged one holds a single string, which costs its own size, not an object graph.
+    """
+    total, start = 0, body.find(_DATA)
+    while start >= 0:
+        begin = start + len(_DATA)
+        while body[begin : begin + 1] in _BLANK:  # ": " (json.dumps' default) or ":"
+            begin += 1
+        end = body.find(b'"', begin + 1) if body[begin : begin + 1] == b'"' else -1
+        if end < 0:
+            start = body.find(_DATA, begin)
+            continue
+        total += end - begin - 1
+        start = body.find(_DATA, end + 1)
+    return total
+
+
+_DATA = b'"data"'
+_BLANK = frozenset({b":", b" ", b"\n", b"\r", b"\t"})
+
+
+def _parse_int(text: str) -> int:
+    if len(text) > MAX_INT_DIGITS:
+        raise BudgetError("an integer too large to compare (beyond ±2**63)")
+    value = int(text)
+    if not -MAX_INT <= value < MAX_INT:
+        raise BudgetError("an integer too large to compare (beyond ±2**63)")
+    return value
 
 
 def read_frame(fd: int) -> dict[str, Any]:
@@ -139,32 +220,42 @@ def read_frame(fd: int) -> dict[str, Any]:
 # ---------------------------------------------------------------- decoding (trusted side)
 
 
-def decode(node: Any, depth: int = 0) -> Any:
-    """Rebuild a value from its JSON form, checking every field.
+def decode(node: Any) -> Any:
+    """Rebuild a value from its JSON form, checking every field and the decoding budget.
 
     Returns builtin scalars, lists, tuples and dicts of them, :class:`Array`, :class:`Handle`
-    and :class:`Opaque`. Raises :class:`ProtocolError` on anything else.
+    and :class:`Opaque`. Raises :class:`BudgetError` for a value over a budget (too many
+    values, too deep, a dict with too many keys, too long a string, too large an integer) and
+    :class:`ProtocolError` on anything else.
     """
+    return _decode(node, 0, [0])
+
+
+def _decode(node: Any, depth: int, count: list[int]) -> Any:
+    count[0] += 1
     if depth > MAX_DEPTH:
-        raise ProtocolError(f"value nested deeper than {MAX_DEPTH} levels")
-    if node is None or isinstance(node, (bool, int, float)):
+        raise BudgetError(f"a value nested deeper than {MAX_DEPTH} levels (the grader's "
+                          "budget MAX_DEPTH)")
+    if count[0] > MAX_NODES:
+        raise BudgetError(f"a value of more than {MAX_NODES} items in all (the grader's "
+                          "budget MAX_NODES)")
+    if node is None or isinstance(node, (bool, float)):
         return node
+    if isinstance(node, int):
+        return _check_int(node)
     if isinstance(node, str):
-        return node[:MAX_STR]
+        return _check_str(node, MAX_STR, "MAX_STR")
     if isinstance(node, list):
-        _check_len(node)
-        return [decode(item, depth + 1) for item in node]
+        return [_decode(item, depth + 1, count) for item in node]
     if not isinstance(node, dict):
         raise ProtocolError(f"unexpected JSON value of type {type(node).__name__}")
     tag = node.get("$")
     if tag == "array":
         return _decode_array(node)
     if tag == "tuple":
-        items = _field(node, "items", list)
-        _check_len(items)
-        return tuple(decode(item, depth + 1) for item in items)
+        return tuple(_decode(item, depth + 1, count) for item in _field(node, "items", list))
     if tag == "dict":
-        return _decode_dict(node, depth)
+        return _decode_dict(node, depth, count)
     if tag == "handle":
         return _decode_handle(node)
     if tag == "object":
@@ -172,16 +263,24 @@ def decode(node: Any, depth: int = 0) -> Any:
     raise ProtocolError(f"unknown value tag {tag!r}")
 
 
+def _check_int(value: int) -> int:
+    if not -MAX_INT <= value < MAX_INT:
+        raise BudgetError("an integer too large to compare (beyond ±2**63)")
+    return value
+
+
+def _check_str(value: str, limit: int, name: str) -> str:
+    if len(value) > limit:
+        raise BudgetError(f"a string of {len(value)} characters (the grader's budget {name} "
+                          f"is {limit})")
+    return value
+
+
 def _field(node: dict[str, Any], name: str, kind: type) -> Any:
     value = node.get(name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ProtocolError(f"field {name!r} missing or not a {kind.__name__}")
     return value
-
-
-def _check_len(items: list[Any]) -> None:
-    if len(items) > MAX_ITEMS:
-        raise ProtocolError(f"more than {MAX_ITEMS} items")
 
 
 def _decode_array(node: dict[str, Any]) -> Array:
@@ -207,17 +306,25 @@ def _decode_array(node: dict[str, Any]) -> Array:
     return Array(kind, _field(node, "dtype", str)[:40], values)
 
 
-def _decode_dict(node: dict[str, Any], depth: int) -> dict[Any, Any]:
+def _decode_dict(node: dict[str, Any], depth: int, count: list[int]) -> dict[Any, Any]:
     items = _field(node, "items", list)
-    _check_len(items)
+    if len(items) > MAX_KEYS:
+        raise BudgetError(f"a dict of {len(items)} keys (the grader's budget MAX_KEYS is "
+                          f"{MAX_KEYS})")
     out: dict[Any, Any] = {}
     for pair in items:
         if not (isinstance(pair, list) and len(pair) == 2):
             raise ProtocolError("dict item is not a [key, value] pair")
-        key = decode(pair[0], depth + 1)
-        if not isinstance(key, (str, int, float, bool, type(None), Opaque)):
-            raise ProtocolError("dict key is not a scalar")
-        out[key] = decode(pair[1], depth + 1)
+        key = pair[0]
+        if isinstance(key, str):
+            _check_str(key, MAX_KEY_STR, "MAX_KEY_STR for dict keys")
+        elif type(key) is not int or not -MAX_KEY_INT < key < MAX_KEY_INT:
+            # only these hash without collisions (see MAX_KEY_INT)
+            kind = key.get("$") if isinstance(key, dict) else type(key).__name__
+            raise BudgetError(f"a dict with a key of type {str(kind)[:20]} (the grader "
+                              f"compares dicts keyed by strings or ints below 2**31 only)")
+        count[0] += 1
+        out[key] = _decode(pair[1], depth + 1, count)
     return out
 
 
