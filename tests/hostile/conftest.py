@@ -177,8 +177,9 @@ def run_id() -> str:
 
 
 @pytest.fixture(scope="session")
-def unix_listener(run_id: str) -> Iterator[UnixListener]:
-    server = UnixListener(run_id)
+def unix_listener() -> Iterator[UnixListener]:
+    # A tag of its own: folders named after the session id would look like planted poison.
+    server = UnixListener(uuid.uuid4().hex[:12])
     yield server
     server.close()
 
