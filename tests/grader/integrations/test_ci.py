@@ -271,8 +271,9 @@ def lint(path: Path) -> None:
 
 def test_init_writes_a_workflow_actionlint_accepts(tmp_path):
     runner = CliRunner()
+    # Two assignments now (a1, a2): the workflow names one.
     run = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path),
-                               "--min-score", "80%"])
+                               "--assignment", "a1", "--min-score", "80%"])
     assert run.exit_code == 0, run.output
     path = tmp_path / ".github" / "workflows" / "grader.yml"
     lint(path)
@@ -280,10 +281,11 @@ def test_init_writes_a_workflow_actionlint_accepts(tmp_path):
     assert 'ASSIGNMENT: "a1"' in text and 'MIN_SCORE: "80%"' in text
     assert 'GRADER_PIP_SPEC: "dl-grader"' in text and 'SUBMISSION: "submission.py"' in text
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in text
-    again = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path)])
+    again = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path),
+                                 "--assignment", "a1"])
     assert again.exit_code == 2 and "--force" in again.output
     forced = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path), "--force",
-                                  "--pip-spec", "dl-grader @ git+https://example.org/g.git"])
+                                  "--assignment", "a1", "--pip-spec", "dl-grader @ git+https://example.org/g.git"])
     assert forced.exit_code == 0 and "git+https://example.org/g.git" in path.read_text()
 
 
