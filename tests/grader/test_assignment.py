@@ -267,7 +267,7 @@ def test_find_unknown_assignment_lists_available(monkeypatch, tmp_path):
         find_assignment("nope")
     message = str(info.value)
     assert message.startswith("assignment 'nope' not found (searched ")
-    assert "available: a1." in message
+    assert "available: a1, a2." in message
     assert "Pass a name or the path of a folder holding rubric.toml." in message
 
 
@@ -275,7 +275,7 @@ def test_grader_assignments_env_adds_folders(monkeypatch, tmp_path):
     rubric(tmp_path, HEAD + check(), name="extra7")
     monkeypatch.setenv("GRADER_ASSIGNMENTS", str(tmp_path))
     assert find_assignment("extra7").names == ("f", "g")
-    with pytest.raises(AssignmentError, match=r"available: a1, extra7\."):
+    with pytest.raises(AssignmentError, match=r"available: a1, a2, extra7\."):
         find_assignment("nope")
 
 
