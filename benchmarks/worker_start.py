@@ -1,10 +1,14 @@
-"""Worker start-up and call cost, with every isolation layer and without any.
+"""Worker start-up and call cost, with every isolation layer, without the hidden host folders,
+and without any layer.
 
 Run from the checkout: ``.venv/bin/python benchmarks/worker_start.py [--runs 50]``. For each
 configuration it starts one zygote (not timed), then times ``Zygote.fork`` until the worker
 has reported its layers (fork to ready, what a new submission or a restart after a timeout
 costs), and the round trip of a call to a trivial function (one JSON frame each way). It
-prints the median and the 90th percentile of ``--runs`` measurements of each.
+prints the median and the 90th percentile of ``--runs`` measurements of each. On Linux it also
+times two steps alone, each in a fresh child: hiding the host folders (in new namespaces, as
+init does) and loading the seccomp filter with and without its socket rules; whole starts
+vary by more than these steps cost on a loaded machine.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -55,6 +61,55 @@ def measure(isolation: Isolation, runs: int) -> tuple[list[float], list[float], 
     return starts, calls, layers
 
 
+def step_costs(runs: int) -> dict[str, list[float]]:
+    """Seconds taken by each new step alone, measured in ``runs`` fresh children each."""
+    from grader.sandbox.inside import mounts, namespaces, seccomp_filter
+
+    seccomp = seccomp_filter.load_library()
+    no_socket_rules = seccomp_filter._deny_sockets
+    steps: dict[str, Callable[[], None]] = {
+        "hide host folders": lambda: mounts.hide(namespaces.mount, tempfile.gettempdir(), []),
+        "seccomp filter": lambda: seccomp_filter.install(seccomp),
+        "seccomp filter without socket rules": lambda: _without(
+            seccomp_filter, "_deny_sockets", seccomp, no_socket_rules)}
+    return {name: [_in_child(step, name.startswith("hide")) for _ in range(runs)]
+            for name, step in steps.items()}
+
+
+def _without(module: Any, name: str, seccomp: Any, original: Any) -> None:
+    setattr(module, name, lambda *_: None)
+    try:
+        module.install(seccomp)
+    finally:
+        setattr(module, name, original)
+
+
+def _in_child(step: Callable[[], None], namespaces: bool) -> float:
+    """Run ``step`` in a fresh child (in new namespaces, PID 1 of its own, if asked)."""
+    from grader.sandbox.inside import namespaces as ns
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        if namespaces:
+            uid, gid = os.getuid(), os.getgid()  # read before: 65534 in the new namespace
+            ns.unshare(ns.ALL)
+            ns.map_own_ids(uid, gid)
+            if os.fork():
+                os._exit(os.wait()[1] >> 8)
+            ns.private_proc()
+        ns.no_new_privs()
+        start = time.perf_counter()
+        step()
+        os.write(write, repr(time.perf_counter() - start).encode())
+        os._exit(0)
+    os.close(write)
+    data = os.read(read, 64)
+    os.close(read)
+    os.waitpid(pid, 0)
+    return float(data)
+
+
 def summary(times: list[float]) -> str:
     ms = sorted(t * 1000 for t in times)
     return f"median {statistics.median(ms):6.2f} ms, p90 {ms[int(0.9 * (len(ms) - 1))]:6.2f} ms"
@@ -67,11 +122,18 @@ def main() -> None:
     full = probe()
     print(f"probe: {full}")
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-    for label, isolation in (("all layers", full), ("no layers", NONE)):
+    configurations = (("all layers", full),
+                      ("all layers but the hidden host folders", full.without("hide_host_dirs")),
+                      ("no layers", NONE))
+    for label, isolation in configurations:
         starts, calls, layers = measure(isolation, runs)
         print(f"\n{label}: {', '.join(layers)}")
         print(f"  worker start (fork to ready): {summary(starts)}")
         print(f"  call round trip:              {summary(calls)}")
+    if sys.platform.startswith("linux"):
+        print()
+        for name, times in step_costs(runs).items():
+            print(f"  {name + ':':37} {summary(times)}")
     print("\nload average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ReducedIsolation
+from grader.sandbox.inside import mounts
 
 LINUX = sys.platform.startswith("linux")
 WORKER_SCRIPT = Path(__file__).with_name("inside") / "worker.py"
@@ -35,8 +36,7 @@ NAMESPACES = "user/pid/net/mount/ipc/uts namespaces"
 CAPABILITIES = "no capabilities"
 NO_NEW_PRIVS = "no_new_privs"
 SECCOMP = "seccomp filter"
-
-
+HIDDEN = "empty read-only {} (host sockets and files hidden)"
 
 
 @dataclass(frozen=True)
@@ -50,15 +50,18 @@ class Isolation:
     """The kernel's Landlock ABI version (0: none)."""
     why_not: Mapping[str, str] = field(default_factory=dict)
     """Why each unavailable layer is unavailable (the probe's error)."""
+    hide_host_dirs: bool = True
+    """Part of the namespaces layer: empty read-only tmpfs over ``/tmp``, ``/run``, ...
+    (``inside/mounts.py``); off only to measure what it costs."""
 
     def request(self) -> dict[str, bool]:
         """The ``layers`` field of a fork request."""
         return {"namespaces": self.namespaces, "landlock": self.landlock,
-                "seccomp": self.seccomp}
+                "seccomp": self.seccomp, "hide_host_dirs": self.hide_host_dirs}
 
     def missing(self) -> tuple[str, ...]:
         """The required layers workers will not get."""
-        return tuple(name for name, on in self.request().items() if not on)
+        return tuple(name for name in REQUIRED if not getattr(self, name))
 
     def without(self, *layers: str) -> Isolation:
         """The same with ``layers`` switched off (benchmarks, tests, degraded machines)."""
@@ -112,9 +115,14 @@ def combine(facts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         if merged is None:
             merged = dict(one)
             continue
-        merged = {key: min(value, one[key]) for key, value in merged.items()
+        merged = {key: _weakest(value, one[key]) for key, value in merged.items()
                   if key in one and type(value) is type(one[key])}
     return merged or {}
+
+
+def _weakest(a: Any, b: Any) -> Any:
+    """Of two values of a fact, the weaker: the smaller number, what both lists hold."""
+    return [x for x in a if x in b] if isinstance(a, list) else min(a, b)
 
 
 def describe(facts: Mapping[str, Any]) -> tuple[str, ...]:
@@ -124,6 +132,9 @@ def describe(facts: Mapping[str, Any]) -> tuple[str, ...]:
     if facts.get("namespaces") is True:
         size, inodes = _int(facts, "scratch_size"), _int(facts, "scratch_inodes")
         names += [NAMESPACES, f"scratch tmpfs ({size // 1024**2} MiB, {inodes} inodes)"]
+        hidden = facts.get("hidden")
+        if isinstance(hidden, list) and hidden and all(isinstance(h, str) for h in hidden):
+            names.append(HIDDEN.format(", ".join(hidden)))
     names.append(RLIMITS)
     names += [CAPABILITIES] if facts.get("capabilities_dropped") is True else []
     names += [NO_NEW_PRIVS] if facts.get("no_new_privs") is True else []
@@ -144,6 +155,8 @@ def planned(isolation: Isolation, scratch_size: int, scratch_inodes: int) -> dic
         "namespaces": isolation.namespaces, "scratch_size": scratch_size,
         "scratch_inodes": scratch_inodes, "seccomp": isolation.seccomp,
         "landlock": isolation.landlock_abi if isolation.landlock else 0}
+    if isolation.namespaces and isolation.hide_host_dirs:
+        facts["hidden"] = mounts.targets()
     if LINUX:
         facts.update(capabilities_dropped=True, no_new_privs=True)
     return facts

@@ -1,5 +1,5 @@
-"""Fixtures of the hostile-submission suite: the session's values, a loopback listener, the
-model solution's results, and the batches (each graded once, on first use).
+"""Fixtures of the hostile-submission suite: the session's values, loopback and UNIX socket
+listeners, the model solution's results, and the batches (each graded once, on first use).
 
 Grading costs seconds per submission, so submissions share few batches:
 
@@ -25,6 +25,7 @@ removed). To debug one attack without grading them all: ``HOSTILE_ONLY=cpu_spin,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import shutil
@@ -124,11 +125,71 @@ def listener() -> Iterator[Listener]:
     server.close()
 
 
+class UnixListener:
+    """Stream and datagram UNIX sockets where a host's services keep theirs (/tmp, /dev/shm and,
+    when writable, /run) and in the abstract namespace; :meth:`received` drains them."""
+
+    def __init__(self, tag: str) -> None:
+        self.folders = [Path(tempfile.mkdtemp(prefix=f"dlg-hostile-{tag}-", dir=d))
+                        for d in ("/tmp", "/dev/shm", "/run") if os.access(d, os.W_OK)]
+        self.sockets: list[tuple[str, socket.socket]] = []
+        for folder in self.folders:
+            folder.chmod(0o755)
+            self._listen(str(folder / "stream.sock"), str(folder / "dgram.sock"))
+        self._listen(f"\0dlg-hostile-{tag}-stream", f"\0dlg-hostile-{tag}-dgram")
+        self.addresses = tuple(address for address, _ in self.sockets)
+
+    def _listen(self, stream: str, dgram: str) -> None:
+        for address, kind in ((stream, socket.SOCK_STREAM), (dgram, socket.SOCK_DGRAM)):
+            sock = socket.socket(socket.AF_UNIX, kind)
+            sock.bind(address)
+            if kind == socket.SOCK_STREAM:
+                sock.listen(16)
+            sock.setblocking(False)
+            if not address.startswith("\0"):
+                os.chmod(address, 0o777)
+            self.sockets.append((address, sock))
+
+    def received(self) -> list[str]:
+        got = []
+        for address, sock in self.sockets:
+            with contextlib.suppress(BlockingIOError):
+                while True:
+                    if sock.type == socket.SOCK_STREAM:
+                        conn, _ = sock.accept()
+                        with conn:
+                            conn.settimeout(1.0)
+                            got.append(f"{address!r}: connection, {conn.recv(200)!r}")
+                    else:
+                        got.append(f"{address!r}: {sock.recv(200)!r}")
+        return got
+
+    def close(self) -> None:
+        for _, sock in self.sockets:
+            sock.close()
+        for folder in self.folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
-def run(tmp_path_factory: pytest.TempPathFactory, listener: Listener) -> Run:
+def run_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture(scope="session")
+def unix_listener() -> Iterator[UnixListener]:
+    # A tag of its own: folders named after the session id would look like planted poison.
+    server = UnixListener(uuid.uuid4().hex[:12])
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def run(tmp_path_factory: pytest.TempPathFactory, listener: Listener, run_id: str,
+        unix_listener: UnixListener) -> Run:
     canary = tmp_path_factory.mktemp("canary")
     (canary / "sentinel.txt").write_text(CANARY_TEXT)
-    return Run(uuid.uuid4().hex[:12], canary, listener.port, os.getpid())
+    return Run(run_id, canary, listener.port, os.getpid(), unix_listener.addresses)
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,9 @@ with a docstring (the attack and what the grader must do) and two comment lines:
 Tails may use placeholders, filled in per test session: ``@@RUN@@`` (a random id; processes
 an attack starts carry ``hm<id>`` in their command line or thread name), ``@@CANARY@@`` (a
 folder outside every scratch directory), ``@@PORT@@`` (a loopback TCP and UDP port the test
-listens on) and ``@@TRUSTED_PID@@`` (the pid of the pytest process).
+listens on), ``@@UNIX@@`` (a Python list of the UNIX socket addresses the test listens on:
+pathname sockets in the host's /tmp, /dev/shm and, as root, /run; abstract ones) and
+``@@TRUSTED_PID@@`` (the pid of the pytest process).
 """
 
 from __future__ import annotations
@@ -80,6 +82,7 @@ class Run:
     canary: Path
     port: int
     trusted_pid: int
+    unix: tuple[str, ...] = ()
 
     @property
     def marker(self) -> str:
@@ -88,7 +91,8 @@ class Run:
 
     def fill(self, text: str) -> str:
         for key, value in (("RUN", self.id), ("CANARY", str(self.canary)),
-                           ("PORT", str(self.port)), ("TRUSTED_PID", str(self.trusted_pid))):
+                           ("PORT", str(self.port)), ("TRUSTED_PID", str(self.trusted_pid)),
+                           ("UNIX", repr(list(self.unix)))):
             text = text.replace(f"@@{key}@@", value)
         return text
 

@@ -215,6 +215,19 @@ def test_no_connection_or_datagram_reaches_the_test_listener(batches, listener):
     assert "dns: resolved" not in printed(result)
 
 
+def test_no_unix_socket_of_the_host_is_reached(batches, unix_listener):
+    sockets = printed(result_of(batches, "main", "unix_sockets"))
+    scan = printed(result_of(batches, "main", "socket_scan"))
+    assert unix_listener.received() == []
+    assert "unix: connected" not in sockets and "unix: sent" not in sockets
+    assert "stream socketpair: ok (import)" in sockets and "stream socketpair: ok (mse)" in sockets
+    # Each attempt was refused by seccomp (EPERM), not merely missed.
+    assert sockets.count("PermissionError [1]") == sockets.count("unix: ") > 0
+    assert "socket-scan: 0 sockets found" in scan and "connected" not in scan
+    for family in ("netlink", "packet", "vsock"):
+        assert f"socket-scan: {family}: PermissionError [1]" in scan
+
+
 def test_no_planted_code_is_left_in_caches_or_site_directories(batches):
     assert batches["cache"].extra["poison"] == []
 

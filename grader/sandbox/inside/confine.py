@@ -3,7 +3,8 @@
 With namespaces, one forked process becomes three::
 
     zygote ─ outer (setsid; unshares user, mount, PID, net, IPC and UTS namespaces, waits)
-               └─ init, PID 1 of the new namespace (private mounts, /proc, tmpfs; reaps)
+               └─ init, PID 1 of the new namespace (private mounts, /proc, host folders
+                  hidden, tmpfs; reaps)
                     └─ worker, PID 2 (rlimits, no capabilities, no_new_privs, Landlock,
                        seccomp; then it serves the trusted side)
 
@@ -22,13 +23,10 @@ any student code runs; a requested layer that fails ends it with ``{"ready": fal
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
-import json
 import os
 import resource
 import signal
-import socket
 import sys
 import tempfile
 from pathlib import Path
@@ -53,6 +51,8 @@ def _sibling(name: str) -> Any:
 # ctypes over Linux's own calls: loaded on Linux only, and used only there.
 ns: Any = _sibling("namespaces") if LINUX else None
 landlock: Any = _sibling("landlock") if LINUX else None
+mounts: Any = _sibling("mounts") if LINUX else None
+cgroup: Any = _sibling("cgroup") if LINUX else None
 _seccomp_filter: Any = _sibling("seccomp_filter") if LINUX else None
 
 
@@ -88,11 +88,11 @@ def enter(request: dict[str, Any], chan_fd: int, protocol: Any) -> dict[str, Any
     try:
         limits = dict(request["limits"])
         if LINUX and os.geteuid() == 0 and "extra_processes" in request:
-            facts["pids_cgroup"] = _join_pids_cgroup(int(request["extra_processes"]) + 3)
+            facts["pids_cgroup"] = cgroup.join_pids_cgroup(int(request["extra_processes"]) + 3)
         if LINUX and layers.get("namespaces"):
-            _namespaces(request, chan_fd)
+            hidden = _namespaces(request, chan_fd, layers.get("hide_host_dirs", True))
             facts.update(namespaces=True, scratch_size=request["scratch_size"],
-                         scratch_inodes=request["scratch_inodes"])
+                         scratch_inodes=request["scratch_inodes"], hidden=hidden)
             if "extra_processes" in request:
                 # The kernel counts a user namespace's processes on their own: here only the
                 # outer process, init and the worker, not the user's others outside.
@@ -109,44 +109,6 @@ def enter(request: dict[str, Any], chan_fd: int, protocol: Any) -> dict[str, Any
     return facts
 
 
-PIDS_CGROUPS = ("/sys/fs/cgroup/pids", "/sys/fs/cgroup")
-
-
-def _join_pids_cgroup(limit: int) -> bool:
-    """Cap this worker's tasks with a pids cgroup: RLIMIT_NPROC does not bind uid 0.
-
-    Best effort, for root only (an ordinary user is bound by RLIMIT_NPROC); the folders of
-    workers that have ended are removed here too, since nothing else outlives them.
-    """
-    for base in PIDS_CGROUPS:
-        parent = os.path.join(base, "dl-grader")
-        if base.endswith("pids"):
-            if not os.path.exists(os.path.join(base, "cgroup.procs")):
-                continue
-        elif "pids" not in _read(os.path.join(base, "cgroup.subtree_control")).split():
-            continue
-        try:
-            os.makedirs(parent, exist_ok=True)
-            for stale in os.listdir(parent):
-                with contextlib.suppress(OSError):  # busy: a live worker's
-                    os.rmdir(os.path.join(parent, stale))
-            mine = os.path.join(parent, f"w{os.getpid()}")
-            os.mkdir(mine)
-            Path(mine, "pids.max").write_text(str(limit))
-            Path(mine, "cgroup.procs").write_text(str(os.getpid()))
-            return True
-        except OSError:
-            continue
-    return False
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text()
-    except OSError:
-        return ""
-
-
 def _fail(chan_fd: int, protocol: Any, layer: str, error: str) -> NoReturn:
     try:
         protocol.write_frame(chan_fd, {"ready": False, "layer": layer, "error": error[:1000]})
@@ -154,15 +116,18 @@ def _fail(chan_fd: int, protocol: Any, layer: str, error: str) -> NoReturn:
         os._exit(1)
 
 
-def _step(layer: str, fn: Any, *args: Any) -> None:
+def _step(layer: str, fn: Any, *args: Any) -> Any:
     try:
-        fn(*args)
+        return fn(*args)
     except Exception as exc:
         raise LayerFailed(layer, exc) from None
 
 
-def _namespaces(request: dict[str, Any], chan_fd: int) -> None:
-    """Become the worker inside fresh namespaces (see the module docstring)."""
+def _namespaces(request: dict[str, Any], chan_fd: int, hide: bool) -> list[str]:
+    """Become the worker inside fresh namespaces (see the module docstring).
+
+    Returns the host folders hidden under empty read-only tmpfs (``mounts.py``), if ``hide``.
+    """
     uid, gid = os.getuid(), os.getgid()
     _step("namespaces", ns.unshare, ns.ALL)
     _step("namespaces", ns.map_own_ids, uid, gid)
@@ -175,7 +140,11 @@ def _namespaces(request: dict[str, Any], chan_fd: int) -> None:
     os.close(status_r)
     _step("namespaces", ns.die_with_parent, int(signal.SIGKILL))
     _step("namespaces", ns.private_proc)
-    _step("scratch tmpfs", ns.scratch_tmpfs, request["scratch"], int(request["scratch_size"]),
+    scratch = request["scratch"]
+    below = _step("scratch tmpfs", os.open, scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    hidden = _step("hidden host folders", mounts.hide, ns.mount, scratch,
+                   landlock.runtime_paths(RUNTIME, str(HERE))) if hide else []
+    _step("scratch tmpfs", ns.scratch_tmpfs, below, scratch, int(request["scratch_size"]),
           int(request["scratch_inodes"]))
     worker = os.fork()
     if worker:
@@ -185,6 +154,7 @@ def _namespaces(request: dict[str, Any], chan_fd: int) -> None:
     _step("namespaces", ns.die_with_parent, int(signal.SIGKILL))
     if os.getppid() != 1:  # init died before the line above: nothing would kill us with it
         os._exit(1)
+    return list(hidden)
 
 
 def _init(worker: int, status_w: int) -> NoReturn:
@@ -268,79 +238,3 @@ def _restrict(scratch: str, layers: dict[str, Any]) -> dict[str, Any]:
         _step("seccomp", _seccomp_filter.install, SECCOMP)
         facts["seccomp"] = True
     return facts
-
-
-# ---------------------------------------------------------------- probe
-
-
-LAYERS = ("namespaces", "landlock", "seccomp")
-
-
-def probe() -> dict[str, Any]:
-    """Which layers a worker can apply here, found by confining throwaway workers.
-
-    Starts with every layer; a layer that fails (or leaves a worker that cannot import the
-    standard library and numpy) is recorded with its error and left out of the next attempt,
-    until one attempt succeeds.
-    """
-    wanted = {name: LINUX for name in LAYERS}
-    errors: dict[str, str] = {} if LINUX else {name: "not Linux" for name in LAYERS}
-    with tempfile.TemporaryDirectory(prefix="grader-probe-") as scratch:
-        for _attempt in range(len(LAYERS) + 1):
-            reply = _try(scratch, wanted)
-            layer = str(reply.get("layer"))
-            failed = {"scratch tmpfs": "namespaces"}.get(layer, layer)
-            if reply.get("ready") or failed not in wanted or not wanted[failed]:
-                break
-            errors[failed] = str(reply.get("error"))
-            wanted[failed] = False
-    facts = {k: v for k, v in reply.items() if k != "ready"} if reply.get("ready") else {}
-    return {"facts": facts, "errors": errors, "setup_error": "" if reply.get("ready")
-            else str(reply.get("error"))}
-
-
-def _try(scratch: str, layers: dict[str, bool]) -> dict[str, Any]:
-    protocol = _sibling("protocol")
-    parent, child = socket.socketpair()
-    request = {"scratch": scratch, "limits": {}, "layers": layers,
-               "scratch_size": 1 << 20, "scratch_inodes": 64}
-    pid = os.fork()
-    if pid == 0:
-        parent.close()
-        enter(request, child.fileno(), protocol)
-        protocol.write_frame(child.fileno(), _works())
-        os._exit(0)
-    child.close()
-    try:
-        reply = dict(protocol.read_frame(parent.fileno()))
-        works = protocol.read_frame(parent.fileno()) if reply.get("ready") else {"ok": True}
-    except Exception as exc:  # EOF, a malformed frame: the attempt failed, whatever the cause
-        return {"ready": False, "layer": "setup", "error": f"no answer: {exc}"}
-    finally:
-        parent.close()
-        os.waitpid(pid, 0)
-    if works.get("ok"):
-        return reply
-    # Only Landlock limits which files a worker reads; seccomp, what it calls.
-    layer = next((name for name in ("landlock", "seccomp") if layers.get(name)), "setup")
-    return {"ready": False, "layer": layer, "error": works.get("error")}
-
-
-def _works() -> dict[str, Any]:
-    """Whether a confined worker can still import what submissions use."""
-    try:
-        # decimal is not imported yet: it is read from the standard library; numpy from
-        # site-packages.
-        import decimal
-
-        import numpy
-
-        del decimal, numpy
-    except Exception as exc:
-        return {"ok": False, "error": f"a confined worker cannot import: {exc!r}"}
-    return {"ok": True}
-
-
-def probe_main() -> None:
-    """``inside/worker.py probe``: print the probe's findings as one JSON line."""
-    print(json.dumps(probe()), flush=True)

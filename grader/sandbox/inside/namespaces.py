@@ -73,13 +73,13 @@ def private_proc() -> None:
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
 
 
-def scratch_tmpfs(scratch: str, size: int, inodes: int) -> None:
+def scratch_tmpfs(below: int, scratch: str, size: int, inodes: int) -> None:
     """Mount a size-capped tmpfs over ``scratch`` and copy what was staged there into it.
 
-    The staged files stay reachable through a descriptor opened before the mount. The cap is
-    the worker's disk quota: a full tmpfs fails writes with ENOSPC; nothing reaches the disk.
+    ``below`` is the staged folder, opened before anything was mounted over it (or over the
+    folder holding it); it is closed here. The cap is the worker's disk quota: a full tmpfs
+    fails writes with ENOSPC; nothing reaches the disk.
     """
-    below = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         mount("tmpfs", scratch, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
               f"size={size},nr_inodes={inodes},mode=0700")

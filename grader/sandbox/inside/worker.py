@@ -303,6 +303,6 @@ if __name__ == "__main__":
     if len(sys.argv) in (3, 4) and sys.argv[1] == "zygote":
         zygote(int(sys.argv[2]), sys.argv[3] if len(sys.argv) == 4 else None)
     elif sys.argv[1:] == ["probe"]:
-        _load("confine").probe_main()
+        _load("probe").main()
     else:
         sys.exit("usage: worker.py zygote FD [WARMUP.py] | worker.py probe")
