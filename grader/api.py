@@ -14,6 +14,7 @@ from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.batch.executor import available_cpus
+from grader.batch.gradebook import BatchRun
 from grader.batch.progress import Progress
 from grader.batch.run import run_batch
 from grader.errors import GraderError
@@ -35,21 +36,15 @@ class GradebookFormat:
     roster: Path | None = None
 
 
-class BatchResults(list[SubmissionResult]):
-    """The results of a batch in input order, with what staff should read about it."""
+class BatchResults(BatchRun):
+    """The results of a batch in input order, with the whole gradebook, notes for staff
+    (students missing from the roster, files that could not be written, rows kept from earlier
+    runs, ...) and the LMS export the submissions came in, if any."""
 
-    def __init__(self, results: Sequence[SubmissionResult], notes: Sequence[str] = (),
-                 export: str | None = None,
-                 gradebook: Sequence[SubmissionResult] | None = None) -> None:
-        super().__init__(results)
-        self.notes = tuple(notes)
-        """Warnings about the gradebook (students missing from the roster, submissions whose
-        files could not be written, rows kept from earlier runs, ...)."""
+    def __init__(self, run: BatchRun, export: str | None = None) -> None:
+        super().__init__(run, run.gradebook, run.notes)
         self.export = export
         """``moodle`` or ``canvas`` when the submissions came as that LMS's export."""
-        self.gradebook = tuple(results if gradebook is None else gradebook)
-        """Every row of ``grades.csv``: these results, then those earlier runs left in the
-        output folder for other submissions."""
 
 
 def check_submission(path: Path, assignment: Assignment, out: Path | None = None
@@ -98,5 +93,4 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                             write_grades=lambda book: batch.write_grades(out, book, assignment))
     finally:
         batch.close()
-    return BatchResults(results, results.notes, batch.export.layout if batch.export else None,
-                        results.gradebook)
+    return BatchResults(results, batch.export.layout if batch.export else None)
