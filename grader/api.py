@@ -19,6 +19,7 @@ from grader.batch.progress import Progress
 from grader.batch.run import run_batch
 from grader.errors import GraderError
 from grader.grading import Grader, write_submission_files
+from grader.integrations.lateness import late_work
 from grader.integrations.lms import CSV_FORMATS, open_batch
 from grader.results import SubmissionResult, log_internal_errors
 from grader.sandbox.isolation import probe, require
@@ -87,10 +88,17 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
     book = gradebook or GradebookFormat()
     batch = open_batch(list(paths), book.roster, book.csv_format)
     try:
+        late = late_work(assignment, batch.roster, book.roster, batch.students)
+
+        def write_grades(rows: Sequence[SubmissionResult]) -> list[str]:
+            notes = batch.write_grades(out, rows, assignment)
+            return notes + (late.notes(rows) if late is not None else [])
+
         results = run_batch(assignment, batch.paths, out, jobs=jobs or available_cpus(),
                             resume=resume, scheduler=scheduler,
                             progress=progress if progress is not None else Progress(on_result),
-                            write_grades=lambda book: batch.write_grades(out, book, assignment))
+                            write_grades=write_grades,
+                            adjust=late.apply if late is not None else None)
     finally:
         batch.close()
     return BatchResults(results, batch.export.layout if batch.export else None)

@@ -20,7 +20,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from grader.deadline_rubric import read_deadline
 from grader.errors import AssignmentError
+from grader.policy import Deadline
 from grader.sandbox.limits import Limits
 
 if sys.version_info >= (3, 11):
@@ -80,6 +82,8 @@ class Assignment:
     """The rubric's ``[limits]`` (keys of :data:`LIMIT_KEYS`, in the rubric's units)."""
     warmup: Path | None = None
     """Code the sandbox's zygote runs once before forking workers (``warmup.py``)."""
+    deadline: Deadline | None = None
+    """The rubric's ``[deadline]``: when it is due and what late work costs (None: no deadline)."""
 
     @property
     def max_score(self) -> float:
@@ -204,6 +208,7 @@ def load_assignment(root: Path) -> Assignment:
         bug_classes=_bug_classes(data.get("bug_classes", {}), path),
         limits=_limits(data.get("limits", {}), path),
         warmup=(root / warmup).resolve() if warmup else None,
+        deadline=read_deadline(data.get("deadline"), path),
     )
 
 

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import urllib.parse
 from pathlib import Path
 
 import click
@@ -20,6 +21,7 @@ from grader.assignment import Assignment, available_assignments, find_assignment
 from grader.batch.progress import make_progress
 from grader.errors import AssignmentError, GraderError
 from grader.integrations import ci as ci_reports
+from grader.integrations import remote
 from grader.integrations.annotations import github_annotations
 from grader.integrations.gradescope_archive import build_archive
 from grader.integrations.release import build_release
@@ -310,10 +312,14 @@ def _min_score(ctx: click.Context, param: click.Parameter, value: str) -> ci_rep
 @click.option("--pip-spec", default=ci_reports.DEFAULT_PIP_SPEC, show_default=True,
               help="With --init: what the workflow pip-installs to get the grader.")
 @click.option("--force", is_flag=True, help="With --init: replace an existing workflow.")
+@click.option("--server", metavar="URL",
+              help="Grade on this `grader serve` (token: $GRADER_TOKEN) instead of here.")
+@click.option("--wait-timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="With --server: seconds to wait for the result.")
 def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
                summary: Path | None, min_score: ci_reports.MinScore, out: Path | None,
                annotate: bool | None, init: str | None, init_dir: Path, pip_spec: str,
-               force: bool) -> None:
+               force: bool, server: str | None, wait_timeout: float) -> None:
     """Public checks for a CI job: JUnit XML, summary, annotations.
 
     Runs SUBMISSION's public checks like `grader check`, writes JUnit XML and a Markdown summary,
@@ -326,19 +332,42 @@ def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
         raise click.BadParameter("give an existing .py/.ipynb file, folder or .zip to check "
                                  "(or --init github to write the workflow)",
                                  param_hint="SUBMISSION")
-    assignment = _load(spec)
-    result, report = check_submission(submission, assignment, out)
+    if server is not None:
+        result, assignment, where = _ci_remote(submission, spec, server, wait_timeout, out)
+    else:
+        assignment = _load(spec)
+        result, report = check_submission(submission, assignment, out)
+        where = str(report.resolve())
     ci_reports.write_reports(result, assignment, submission, min_score, junit, summary)
     click.echo(check_summary(result, assignment))
     if annotate if annotate is not None else os.environ.get("GITHUB_ACTIONS") == "true":
         for note in github_annotations(result, assignment, submission):
             click.echo(note.command())
-    click.echo(f"\nReport: {report.resolve()}")
+    click.echo(f"\nReport: {where}")
     _warn_internal([result])
     if ci_reports.below(result, min_score):
         click.echo(f"Score {result.score:g} / {result.max_score:g} is below --min-score "
                    f"{min_score}.", err=True)
         sys.exit(ci_reports.EXIT_BELOW_MIN_SCORE)
+
+
+def _ci_remote(submission: Path, spec: str | None, url: str, wait: float, out: Path | None
+               ) -> tuple[SubmissionResult, Assignment, str]:
+    """Grade on a server (``--server``); the result, an assignment to print it with, and
+    where its report is."""
+    token = os.environ.get("GRADER_TOKEN", "").strip()
+    if not token:
+        raise click.UsageError("--server needs the API token in $GRADER_TOKEN (printed by "
+                               "`grader users add`; in CI, a repository secret)")
+    name = spec if spec is not None else _load(None).name
+    graded = remote.grade_remotely(remote.Server(url, token), name, submission, wait)
+    try:
+        assignment = find_assignment(name)
+    except AssignmentError:  # nothing to grade here: the server has the assignment
+        assignment = remote.stand_in(name, graded.result)
+    if out is not None:
+        write_atomic(out / "result.json", json.dumps(graded.result.to_json(), indent=2) + "\n")
+    return graded.result, assignment, urllib.parse.urljoin(url, graded.url or url)
 
 
 def _ci_init(submission: Path | None, spec: str | None, min_score: ci_reports.MinScore,

@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.policy import Penalty
+
 _CSV_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 log = logging.getLogger("grader")
 
@@ -116,6 +118,9 @@ class SubmissionResult:
     error_details: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """The tracebacks of ``errors``, for the instructor's log (:func:`log_internal_errors`):
     never written to ``result.json``, only carried from a grading process to the batch's."""
+    late: Penalty | None = None
+    """Lateness under the rubric's ``[deadline]`` (None without one): ``score`` is then the
+    score after the penalty, ``late.raw_score`` the checks' total."""
     unwritten: str = ""
     """Why a batch could not write this submission's files ("" when it did). Never in
     ``result.json``: a result that was written was, by definition, not unwritten."""
@@ -144,6 +149,8 @@ class SubmissionResult:
         data["student_output"] = [asdict(b) for b in self.student_output]
         data["timings"] = dict(self.timings)
         del data["unwritten"]
+        if self.late is None:
+            del data["late"]  # results without a deadline stay as they were
         return data
 
     @classmethod
@@ -155,6 +162,7 @@ class SubmissionResult:
             for t in data["tests"]
         )
         fields["student_output"] = tuple(OutputBlock(**b) for b in data.get("student_output", []))
+        fields["late"] = Penalty(**data["late"]) if data.get("late") else None
         for key in ("isolation", "errors", "timed_out", "error_details"):
             fields[key] = tuple(data.get(key, ()))
         return cls(**fields)
@@ -216,6 +224,8 @@ def grades_csv(results: Iterable[SubmissionResult], names: Iterable[str]) -> str
         status = f"not run: {r.failure.splitlines()[0][:200]}" if r.failure else "graded"
         if r.unwritten:  # the grade stands; only its result.json and report are missing
             status = f"{status}; failed to write its files: {r.unwritten.splitlines()[0][:200]}"
+        if r.late is not None and (r.late.penalty or not r.late.known):
+            status = f"{status}; late: {r.late.reason}"
         row = [r.submission_id, *(points[n] for n in names), r.score, r.max_score, status]
         writer.writerow([csv_cell(v) for v in row])
     return out.getvalue()

@@ -46,18 +46,23 @@ from grader.version import __version__
 _STAGED = (*SUBMISSION_FILES, GRADES, SUMMARY)
 GradebookWriter = Callable[[Sequence[SubmissionResult]], Sequence[str]]
 """Rewrites ``grades.csv`` from the gradebook's rows in another layout; returns notes."""
+Adjust = Callable[[SubmissionResult], SubmissionResult]
+"""Changes a graded result before it is written (the late-work penalty); applied again to a
+kept result, it must give the same result when nothing changed."""
 
 
 def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs: int = 1,
               resume: bool = False, scheduler: str | None = None,
               progress: Progress | None = None,
-              write_grades: GradebookWriter | None = None) -> BatchRun:
+              write_grades: GradebookWriter | None = None,
+              adjust: Adjust | None = None) -> BatchRun:
     """Grade ``paths`` into ``out``; the results in input order, one per submission.
 
     With ``resume``, a submission whose ``out/<id>/result.json`` matches it (see
     :func:`kept_result`) is not graded again. ``grades.csv`` and ``summary.html`` list every
     submission graded into ``out`` (:mod:`grader.batch.gradebook`), ``write_grades`` (under the
-    lock) choosing the layout of ``grades.csv``. A submission whose files cannot be written
+    lock) choosing the layout of ``grades.csv``; ``adjust`` changes each result (new or kept)
+    before it is written. A submission whose files cannot be written
     keeps its row, marked (``unwritten``). Raises AssignmentError when the checks cannot run,
     BatchError when the batch cannot.
     """
@@ -69,11 +74,14 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
         check_batch_files(out)
         earlier, notes = earlier_results(out, assignment, {s.id for s in subs})
         results = [kept_result(s, out, assignment) if resume else None for s in subs]
+        if adjust is not None:
+            results = [_readjusted(r, adjust, assignment, out) if r else r for r in results]
         todo = [(i, sub) for i, (sub, r) in enumerate(zip(subs, results, strict=True)) if r is None]
         progress.start(len(todo), len(subs) - len(todo))
 
         def emit(index: int, result: SubmissionResult) -> None:
             log_internal_errors(result, out / ERRORS_LOG)
+            result = adjust(result) if adjust is not None else result
             written, report = write_files(result, assignment, out)
             results[index] = written
             progress.graded(written, report)
@@ -107,6 +115,13 @@ def write_files(result: SubmissionResult, assignment: Assignment, out: Path
     except OSError as exc:
         why = f"{exc.strerror or exc} ({exc.filename or folder})"
         return dataclasses.replace(result, unwritten=why), folder / "report.html"
+
+
+def _readjusted(result: SubmissionResult, adjust: Adjust, assignment: Assignment,
+                out: Path) -> SubmissionResult:
+    """A kept result adjusted again (a roster's extension may have changed), rewritten if so."""
+    new = adjust(result)
+    return result if new == result else write_files(new, assignment, out)[0]
 
 
 def unwritten_note(result: SubmissionResult) -> str:

@@ -50,6 +50,11 @@ class Student:
     sis_user_id: str = ""
     sis_login_id: str = ""
     late: bool = False
+    submitted_at: str = ""
+    """When they handed in, as the roster says (ISO 8601, or Moodle's worksheet's format)."""
+    extension_days: str = ""
+    deadline: str = ""
+    """Their own deadline (an extension), as the roster says."""
     files: list[tuple[Path, str]] = field(default_factory=list)
     """The export's files of this student: (where it is, the name the student gave it)."""
 

@@ -50,6 +50,10 @@ _ROSTER_COLUMNS = {
     "section": ("section",),
     "sis_user_id": ("sis user id",),
     "sis_login_id": ("sis login id", "login"),
+    # Late work (grader.integrations.lateness); Moodle's grading worksheet names the first.
+    "submitted_at": ("submitted_at", "submitted at", "last modified (submission)"),
+    "extension_days": ("extension_days", "extension days"),
+    "deadline": ("deadline", "due", "extended deadline"),
 }
 _PARTICIPANT = re.compile(r"\D+\s(\d+)")
 
