@@ -88,7 +88,7 @@ def late_work(assignment: Assignment, roster: Mapping[str, Student] | None,
     where = str(roster_path) if roster_path else "the roster"
     for sid, student in (roster or {}).items():
         times[sid] = _when(student.submitted_at, deadline, where, sid, "submitted_at")
-        extension = _extension(student, deadline, where)
+        extension = roster_extension(student, deadline, where)
         if extension is not None:
             extensions[sid] = extension
     flagged = frozenset(sid for sid, s in exported.items() if s.late)
@@ -117,7 +117,9 @@ def _when(text: str, deadline: Deadline, where: str, sid: str, column: str
                              "(Monday, 2 October 2023, 3:04 PM)") from None
 
 
-def _extension(student: Student, deadline: Deadline, where: str) -> Extension | None:
+def roster_extension(student: Student, deadline: Deadline, where: str) -> Extension | None:
+    """A roster row's extension (``extension_days``, or a ``deadline`` of their own), if any;
+    GradebookError, naming ``where`` and the student, for one that cannot be read."""
     days = 0.0
     if student.extension_days.strip():
         try:
