@@ -19,7 +19,7 @@ from grader.batch.progress import Progress
 from grader.batch.run import run_batch
 from grader.errors import GraderError
 from grader.grading import Grader, write_submission_files
-from grader.integrations.lateness import late_work
+from grader.integrations.lateness import late_work, without_late
 from grader.integrations.lms import CSV_FORMATS, open_batch
 from grader.results import SubmissionResult, log_internal_errors
 from grader.sandbox.isolation import probe, require
@@ -98,7 +98,7 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                             resume=resume, scheduler=scheduler,
                             progress=progress if progress is not None else Progress(on_result),
                             write_grades=write_grades,
-                            adjust=late.apply if late is not None else None)
+                            adjust=late.apply if late is not None else without_late)
     finally:
         batch.close()
     return BatchResults(results, batch.export.layout if batch.export else None)

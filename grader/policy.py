@@ -11,7 +11,7 @@ the deadline and the submission neither adds nor removes an hour.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -103,7 +103,7 @@ class Penalty:
 
 
 def effective_deadline(student: str, deadline: Deadline,
-                       extensions: dict[str, Extension] | None = None) -> Deadline:
+                       extensions: Mapping[str, Extension] | None = None) -> Deadline:
     """``deadline`` as it applies to ``student``: moved by their extension, if any.
 
     An extension moves the cutoff by as much as the deadline (a student given two more days
@@ -141,10 +141,13 @@ def late_penalty(submitted_at: datetime | None, raw_score: float, max_score: flo
         return Penalty(raw_score, raw_score, 0.0, f"submitted {_duration(late)} late, after the "
                        f"cutoff {deadline.cutoff.isoformat()}: no points", when, due,
                        late.total_seconds(), True)
-    if late <= deadline.policy.grace:
-        return Penalty(raw_score, 0.0, raw_score, "on time", when, due, max(late, timedelta(0))
-                       .total_seconds())
     policy = deadline.policy
+    if late <= policy.grace or not policy.percent:
+        reason = ("on time" if late <= timedelta(0) else
+                  f"submitted {_duration(late)} late, within the grace period"
+                  if late <= policy.grace else f"submitted {_duration(late)} late (no penalty)")
+        return Penalty(raw_score, 0.0, raw_score, reason, when, due,
+                       max(late, timedelta(0)).total_seconds())
     units = math.ceil(late / UNITS[policy.per])
     percent = min(policy.percent * units, policy.max_percent)
     base = max_score if policy.of == "max_score" else raw_score

@@ -43,13 +43,10 @@ class LateWork:
     def apply(self, result: SubmissionResult) -> SubmissionResult:
         """``result`` with its score after the penalty; again on a result it already applied
         to, the same (the raw score and the output are taken back first)."""
-        raw = result.late.raw_score if result.late is not None else result.score
-        output = result.output
-        if result.late is not None and output.startswith(_PREFIX):
-            output = output.split("\n\n", 1)[1] if "\n\n" in output else ""
-        sid = result.submission_id
-        due = effective_deadline(sid, self.deadline, dict(self.extensions))
-        penalty = late_penalty(self.times.get(sid), raw, result.max_score, due)
+        result = without_late(result)
+        sid, output = result.submission_id, result.output
+        due = effective_deadline(sid, self.deadline, self.extensions)
+        penalty = late_penalty(self.times.get(sid), result.score, result.max_score, due)
         assert penalty is not None  # there is a deadline
         if penalty.penalty or not penalty.known:
             output = f"{_PREFIX}{penalty.reason}." + (f"\n\n{output}" if output else "")
@@ -71,6 +68,17 @@ class LateWork:
         if charged:
             notes.append(f"{len(charged)} late submission(s) lost points: {_listed(charged)}")
         return notes
+
+
+def without_late(result: SubmissionResult) -> SubmissionResult:
+    """``result`` as graded, before any penalty (a kept result, once the rubric's deadline is
+    gone, gets its points back)."""
+    if result.late is None:
+        return result
+    output = result.output
+    if output.startswith(_PREFIX):
+        output = output.split("\n\n", 1)[1] if "\n\n" in output else ""
+    return dataclasses.replace(result, score=result.late.raw_score, late=None, output=output)
 
 
 def late_work(assignment: Assignment, roster: Mapping[str, Student] | None,

@@ -57,6 +57,7 @@ def test_grace_counts_as_on_time_then_lateness_runs_from_the_deadline():
     on_time = late_penalty(at(minutes=5), 10, 10, deadline)
     late = late_penalty(at(minutes=5, seconds=1), 10, 10, deadline)
     assert on_time is not None and on_time.penalty == 0
+    assert on_time.reason == "submitted 5 min late, within the grace period"
     assert late is not None and late.penalty == pytest.approx(1.0)
     assert "5 min" in late.reason
 
@@ -68,6 +69,12 @@ def test_after_the_cutoff_nothing_counts():
     assert last is not None and not last.after_cutoff and last.score == pytest.approx(8.0)
     assert over is not None and over.after_cutoff and over.score == 0.0
     assert "after the cutoff" in over.reason
+
+
+def test_late_without_a_penalty_is_still_said():
+    penalty = late_penalty(at(hours=3), 10, 10, Deadline(DUE))
+    assert penalty is not None and penalty.penalty == 0 and penalty.late_seconds == 3 * 3600
+    assert penalty.reason == "submitted 3 h late (no penalty)"
 
 
 def test_unknown_time_costs_nothing_and_says_so():

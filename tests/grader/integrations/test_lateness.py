@@ -17,7 +17,7 @@ from grader.assignment import load_assignment
 from grader.cli import main
 from grader.errors import GradebookError
 from grader.integrations.exports import Student
-from grader.integrations.lateness import late_work, parse_time
+from grader.integrations.lateness import late_work, parse_time, without_late
 from grader.integrations.lms import read_roster
 from grader.policy import Deadline, LatePolicy
 from grader.results import SubmissionResult, read_result
@@ -70,6 +70,7 @@ def test_apply_charges_records_and_is_the_same_applied_twice(late_assignment):
     assert charged.output.startswith("Late work: submitted 1 d 9 h 1 min late (2 started days)")
     assert charged.output.endswith("\n\nnotes about files")
     assert late.apply(charged) == charged
+    assert without_late(charged) == result("1", 8.0, "notes about files")
     extended = late.apply(result("2", 8.0))
     assert extended.score == 8.0 and extended.output == "" and extended.late is not None
     unknown = late.apply(result("3", 5.0))
@@ -142,3 +143,10 @@ def test_grade_a_moodle_export_with_a_late_submission(tmp_path, late_assignment)
     assert again.exit_code == 0, again.output
     assert read_result(out / "102" / "result.json").score == full
     assert read_result(out / "101" / "result.json") == on_time
+
+    rubric = late_assignment / "rubric.toml"
+    rubric.write_text(rubric.read_text().replace(DEADLINE, ""))
+    gone = CliRunner().invoke(main, args)  # no deadline: the checks' points, as graded
+    assert gone.exit_code == 0, gone.output
+    first = read_result(out / "102" / "result.json")
+    assert (first.score, first.late, first.output) == (full, None, "")
