@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import sys
-import urllib.parse
 from pathlib import Path
 
 import click
@@ -360,14 +359,15 @@ def _ci_remote(submission: Path, spec: str | None, url: str, wait: float, out: P
         raise click.UsageError("--server needs the API token in $GRADER_TOKEN (printed by "
                                "`grader users add`; in CI, a repository secret)")
     name = spec if spec is not None else _load(None).name
-    graded = remote.grade_remotely(remote.Server(url, token), name, submission, wait)
+    server = remote.Server(url, token)
+    graded = remote.grade_remotely(server, name, submission, wait)
     try:
         assignment = find_assignment(name)
     except AssignmentError:  # nothing to grade here: the server has the assignment
         assignment = remote.stand_in(name, graded.result)
     if out is not None:
         write_atomic(out / "result.json", json.dumps(graded.result.to_json(), indent=2) + "\n")
-    return graded.result, assignment, urllib.parse.urljoin(url, graded.url or url)
+    return graded.result, assignment, server.endpoint(f"submissions/{graded.id}/report")
 
 
 def _ci_init(submission: Path | None, spec: str | None, min_score: ci_reports.MinScore,

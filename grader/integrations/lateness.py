@@ -15,13 +15,20 @@ import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from grader.assignment import Assignment
 from grader.errors import GradebookError
 from grader.integrations.exports import Student
-from grader.policy import Deadline, Extension, effective_deadline, late_penalty
+from grader.policy import (
+    Attempt,
+    Deadline,
+    Extension,
+    choose,
+    effective_deadline,
+    late_penalty,
+)
 from grader.results import SubmissionResult
 
 MOODLE_TIME = "%A, %d %B %Y, %I:%M %p"
@@ -43,14 +50,9 @@ class LateWork:
     def apply(self, result: SubmissionResult) -> SubmissionResult:
         """``result`` with its score after the penalty; again on a result it already applied
         to, the same (the raw score and the output are taken back first)."""
-        result = without_late(result)
-        sid, output = result.submission_id, result.output
+        sid = result.submission_id
         due = effective_deadline(sid, self.deadline, self.extensions)
-        penalty = late_penalty(self.times.get(sid), result.score, result.max_score, due)
-        assert penalty is not None  # there is a deadline
-        if penalty.penalty or not penalty.known:
-            output = f"{_PREFIX}{penalty.reason}." + (f"\n\n{output}" if output else "")
-        return dataclasses.replace(result, score=penalty.score, late=penalty, output=output)
+        return with_penalty(result, self.times.get(sid), due)
 
     def notes(self, results: Sequence[SubmissionResult]) -> list[str]:
         """For staff: whose time is unknown (no penalty), and who lost points."""
@@ -68,6 +70,43 @@ class LateWork:
         if charged:
             notes.append(f"{len(charged)} late submission(s) lost points: {_listed(charged)}")
         return notes
+
+
+def with_penalty(result: SubmissionResult, submitted_at: datetime | None, due: Deadline
+                 ) -> SubmissionResult:
+    """``result`` scored after the penalty of handing it in at ``submitted_at`` (``due``
+    already the student's own), its reason above the checks; the same applied twice."""
+    result = without_late(result)
+    penalty = late_penalty(submitted_at, result.score, result.max_score, due)
+    assert penalty is not None  # there is a deadline
+    output = result.output
+    if penalty.penalty or not penalty.known:
+        output = f"{_PREFIX}{penalty.reason}." + (f"\n\n{output}" if output else "")
+    return dataclasses.replace(result, score=penalty.score, late=penalty, output=output)
+
+
+def counted(student: str, attempts: Sequence[tuple[datetime, SubmissionResult]],
+            deadline: Deadline | None, extensions: Mapping[str, Extension] | None = None
+            ) -> tuple[int, SubmissionResult] | None:
+    """Of a student's graded attempts (when handed in, result; in the order handed in), the
+    one that counts, by index, with its penalty applied: the service's gradebook rule.
+
+    Times without a zone are taken as UTC (as databases return them). Without a deadline the
+    latest counts, as it was graded.
+    """
+    if not attempts:
+        return None
+    if deadline is None:
+        return len(attempts) - 1, attempts[-1][1]
+    due = effective_deadline(student, deadline, extensions)
+    aware = [when if when.utcoffset() is not None else when.replace(tzinfo=timezone.utc)
+             for when, _ in attempts]
+    scored = [with_penalty(r, when, due) for when, (_, r) in zip(aware, attempts, strict=True)]
+    chosen = choose([Attempt(str(i), when, r.late, i)
+                     for i, (when, r) in enumerate(zip(aware, scored, strict=True))
+                     if r.late is not None], deadline.policy.counts)
+    assert chosen is not None
+    return chosen.order, scored[chosen.order]
 
 
 def without_late(result: SubmissionResult) -> SubmissionResult:

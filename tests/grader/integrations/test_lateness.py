@@ -17,9 +17,9 @@ from grader.assignment import load_assignment
 from grader.cli import main
 from grader.errors import GradebookError
 from grader.integrations.exports import Student
-from grader.integrations.lateness import late_work, parse_time, without_late
+from grader.integrations.lateness import counted, late_work, parse_time, without_late
 from grader.integrations.lms import read_roster
-from grader.policy import Deadline, LatePolicy
+from grader.policy import Deadline, Extension, LatePolicy
 from grader.results import SubmissionResult, read_result
 from grader.scaffold import new_assignment
 
@@ -150,3 +150,21 @@ def test_grade_a_moodle_export_with_a_late_submission(tmp_path, late_assignment)
     assert gone.exit_code == 0, gone.output
     first = read_result(out / "102" / "result.json")
     assert (first.score, first.late, first.output) == (full, None, "")
+
+
+def test_counted_picks_the_attempt_the_policy_says_with_its_penalty(late_assignment):
+    deadline = load_assignment(late_assignment).deadline
+    assert deadline is not None
+    on_time = (datetime(2026, 12, 1, 20, 0), result("alice", 6.0))  # naive: UTC, as from a DB
+    late = (datetime(2026, 12, 2, 12, 0, tzinfo=CET), result("alice", 10.0))  # 1 started day
+    chosen = counted("alice", [on_time, late], deadline)
+    assert chosen is not None and chosen[0] == 1 and chosen[1].score == 9.0
+    best = counted("alice", [on_time, late], dataclasses.replace(
+        deadline, policy=dataclasses.replace(deadline.policy, percent=50, max_percent=50,
+                                             counts="best")))
+    assert best is not None and best[0] == 0 and best[1].score == 6.0
+    assert best[1].late is not None and best[1].late.reason == "on time"
+    extended = counted("alice", [on_time, late], deadline, {"alice": Extension(days=1)})
+    assert extended is not None and extended[1].score == 10.0
+    assert counted("alice", [on_time, late], None) == (1, late[1])
+    assert counted("alice", [], deadline) is None

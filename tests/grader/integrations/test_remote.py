@@ -162,7 +162,7 @@ def test_prints_what_a_local_ci_prints_from_the_servers_result(server, submissio
     assert service.polls == 3  # queued, running, graded
     a1 = find_assignment("a1")
     assert check_summary(RESULT, a1) in run.output
-    assert run.output.rstrip().endswith(f"Report: {url}/submissions/17")
+    assert run.output.rstrip().endswith(f"Report: {url}/api/v1/submissions/17/report")
     assert summary.read_text() == markdown_summary(RESULT, a1, MinScore(0))
     assert read_result(tmp_path / "out" / "result.json") == RESULT
 
