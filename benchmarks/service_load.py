@@ -30,6 +30,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -118,7 +119,8 @@ class Sampler:
     pages: Callable[[], list[tuple[str, str, str]]]
     """(kind, token, path) to load in the next round."""
     times: dict[str, list[float]] = field(default_factory=dict)
-    errors: int = 0
+    refused: dict[str, Counter[int]] = field(default_factory=dict)
+    """Kind -> the statuses other than 200 and how often (0: no answer)."""
     stop: threading.Event = field(default_factory=threading.Event)
 
     def run(self, deadline: float) -> None:
@@ -127,14 +129,16 @@ class Sampler:
                 started = time.perf_counter()
                 status, _, _ = self.api.call(token, path)
                 self.times.setdefault(kind, []).append(time.perf_counter() - started)
-                self.errors += status != 200
+                if status != 200:
+                    self.refused.setdefault(kind, Counter())[status] += 1
             self.stop.wait(0.2)
 
 
-def wait_all(api: Api, accepted: Sequence[Accepted], stop: float
-             ) -> dict[str, dict[str, Any] | None]:
-    """Poll until every upload is done or ``stop``; each one's last answer."""
-    final: dict[str, dict[str, Any] | None] = {a.id: None for a in accepted}
+def wait_all(api: Api, accepted: Sequence[Accepted], stop: float,
+             final: dict[str, dict[str, Any] | None]) -> None:
+    """Poll until every upload is done or ``stop``, keeping each one's last answer in
+    ``final`` (which the sampler reads)."""
+    final.update({a.id: None for a in accepted})
     pending = list(accepted)
     while pending and time.monotonic() < stop:
         still = []
@@ -147,7 +151,6 @@ def wait_all(api: Api, accepted: Sequence[Accepted], stop: float
         pending = still
         if pending:
             time.sleep(min(2.0, max(0.0, stop - time.monotonic())))
-    return final
 
 
 # ---------------------------------------------------------------- the run
@@ -181,18 +184,22 @@ def time_grader_grade(sources: Sequence[bytes], assignment: str, jobs: int | Non
         return time.perf_counter() - started
 
 
-def page_plan(accepted: list[Accepted], student: str, instructor: str, assignment: str
+def page_plan(accepted: list[Accepted], final: dict[str, dict[str, Any] | None],
+              student: str, instructor: str, assignment: str
               ) -> Callable[[], list[tuple[str, str, str]]]:
     """What the sampler loads each round: (kind, token, path) of pages a student and the
-    instructor look at while grading runs."""
+    instructor look at while grading runs: the student's latest submission's status, and
+    the report of their latest graded one (a report is only there once graded)."""
     def plan() -> list[tuple[str, str, str]]:
         pages = [("assignments list", student, "/api/v1/assignments"),
                  ("gradebook csv", instructor,
                   f"/api/v1/assignments/{assignment}/grades.csv?format=plain")]
-        own = [a for a in accepted[-50:] if a.token == student]
+        own = [a.id for a in list(accepted) if a.token == student]
         if own:
-            pages += [("status", student, f"/api/v1/submissions/{own[-1].id}"),
-                      ("report", student, f"/api/v1/submissions/{own[-1].id}/report")]
+            pages.append(("status", student, f"/api/v1/submissions/{own[-1]}"))
+        graded = [i for i in own if (final.get(i) or {}).get("status") == "graded"]
+        if graded:
+            pages.append(("report", student, f"/api/v1/submissions/{graded[-1]}/report"))
         return pages
     return plan
 
@@ -220,14 +227,16 @@ def load(args: argparse.Namespace, instructor: str, students: list[str]) -> int:
     sources = make_sources(args.n)
     stop = time.monotonic() + args.timeout
     accepted: list[Accepted] = []
-    sampler = Sampler(api, page_plan(accepted, students[0], instructor, args.assignment))
+    final: dict[str, dict[str, Any] | None] = {}
+    sampler = Sampler(api, page_plan(accepted, final, students[0], instructor,
+                                     args.assignment))
     thread = threading.Thread(target=sampler.run, args=(stop,), daemon=True)
     thread.start()
     started = time.monotonic()
     throttled = upload_all(api, students, args.assignment, sources, args.clients, stop,
                            accepted)
     uploaded = time.monotonic() - started
-    final = wait_all(api, accepted, stop)
+    wait_all(api, accepted, stop, final)
     wall = time.monotonic() - started
     sampler.stop.set()
     thread.join()
@@ -244,10 +253,11 @@ def load(args: argparse.Namespace, instructor: str, students: list[str]) -> int:
             ("all done after (client)", f"{wall:.1f} s"),
             ("graded per minute, service (server times)", f"{per_minute(graded, span):.1f}"),
             ("graded per minute, service (client)", f"{per_minute(graded, wall):.1f}"),
-            ("graded per minute, grader grade", f"{per_minute(len(sources), baseline):.1f}"),
-            ("page loads that were not 200", str(sampler.errors))]
+            ("graded per minute, grader grade", f"{per_minute(len(sources), baseline):.1f}")]
     for kind, times in sorted(sampler.times.items()):
-        rows.append((f"{kind}: p50 / p95 ms ({len(times)} loads)",
+        other = ", ".join(f"{n}x HTTP {code}" for code, n in sorted(sampler.refused.get(
+            kind, Counter()).items()))
+        rows.append((f"{kind}: p50 / p95 ms ({len(times)} loads{'; ' if other else ''}{other})",
                      f"{percentile(times, 50) * 1000:.0f} / {percentile(times, 95) * 1000:.0f}"))
     print("| measure | value |\n| --- | ---: |")
     print("\n".join(f"| {k} | {v} |" for k, v in rows))
