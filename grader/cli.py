@@ -21,7 +21,9 @@ from grader.batch.progress import make_progress
 from grader.errors import AssignmentError, GraderError
 from grader.integrations import ci as ci_reports
 from grader.integrations.annotations import github_annotations
+from grader.integrations.classroom import write_output as classroom_output
 from grader.integrations.gradescope_archive import build_archive
+from grader.integrations.release import MARK as RELEASE_MARK
 from grader.integrations.release import build_release
 from grader.outdir import ERRORS_LOG
 from grader.report import render_report
@@ -190,11 +192,15 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
 @click.argument("spec", metavar="ASSIGNMENT")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the bundle (new, empty, or an earlier bundle, which is replaced).")
-def release(spec: str, out: Path) -> None:
+@click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A built dl_grader wheel to ship in wheels/ (default: built from this "
+                   "checkout).")
+def release(spec: str, out: Path, wheel: Path | None) -> None:
     """Build the student bundle of ASSIGNMENT: handout, starter (.py and .ipynb), public checks,
-    data and a rubric of the visible checks; no hidden check, solution or reference."""
+    data, a rubric of the visible checks and the grader's wheel; no hidden check, solution or
+    reference."""
     assignment = _load(spec)
-    files = build_release(assignment, out)
+    files = build_release(assignment, out, wheel)
     click.echo(f"Bundle of {assignment.name}: {len(files)} files in {out.resolve()}")
     click.echo("In the bundle's folder, students check their work with: "
                f"grader check {assignment.submission_name} --assignment .")
@@ -307,20 +313,25 @@ def _min_score(ctx: click.Context, param: click.Parameter, value: str) -> ci_rep
               help="Write .github/workflows/grader.yml instead of checking.")
 @click.option("--dir", "init_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), help="With --init: the repository's folder.")
-@click.option("--pip-spec", default=ci_reports.DEFAULT_PIP_SPEC, show_default=True,
-              help="With --init: what the workflow pip-installs to get the grader.")
+@click.option("--install", "install", metavar="SOURCE",
+              help="With --init: where the workflow installs the grader from: the wheel's path "
+                   "in the repository (default: the one in DIR/wheels, which grader release "
+                   "writes) or git+https://HOST/PATH@COMMIT with a 40-hex commit.")
+@click.option("--classroom", is_flag=True,
+              help="Write GitHub Classroom's results (the public checks' points) as the step's "
+                   "`result` output to $GITHUB_OUTPUT; with --init, add Classroom's reporter.")
 @click.option("--force", is_flag=True, help="With --init: replace an existing workflow.")
 def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
                summary: Path | None, min_score: ci_reports.MinScore, out: Path | None,
-               annotate: bool | None, init: str | None, init_dir: Path, pip_spec: str,
-               force: bool) -> None:
+               annotate: bool | None, init: str | None, init_dir: Path, install: str | None,
+               classroom: bool, force: bool) -> None:
     """Public checks for a CI job: JUnit XML, summary, annotations.
 
     Runs SUBMISSION's public checks like `grader check`, writes JUnit XML and a Markdown summary,
     prints GitHub annotations, and exits 3 when the score is below --min-score.
     """
     if init is not None:
-        _ci_init(submission, spec, min_score, init_dir, pip_spec, force)
+        _ci_init(submission, spec, min_score, init_dir, install, classroom, force)
         return
     if submission is None or not submission.exists():
         raise click.BadParameter("give an existing .py/.ipynb file, folder or .zip to check "
@@ -329,6 +340,10 @@ def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
     assignment = _load(spec)
     result, report = check_submission(submission, assignment, out)
     ci_reports.write_reports(result, assignment, submission, min_score, junit, summary)
+    if classroom:
+        encoded = classroom_output(result)
+        if not os.environ.get("GITHUB_OUTPUT"):
+            click.echo(f"GitHub Classroom result (GITHUB_OUTPUT is not set): {encoded}")
     click.echo(check_summary(result, assignment))
     if annotate if annotate is not None else os.environ.get("GITHUB_ACTIONS") == "true":
         for note in github_annotations(result, assignment, submission):
@@ -342,10 +357,16 @@ def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
 
 
 def _ci_init(submission: Path | None, spec: str | None, min_score: ci_reports.MinScore,
-             folder: Path, pip_spec: str, force: bool) -> None:
-    name = spec if spec is not None else _load(None).root.name
+             folder: Path, install: str | None, classroom: bool, force: bool) -> None:
+    if spec is not None:
+        name = spec
+    elif (folder / RELEASE_MARK).is_file():  # the repository is a bundle: its own assignment
+        name = "."
+    else:
+        name = _load(None).root.name
     target = submission.as_posix() if submission is not None else "submission.py"
-    text = ci_reports.workflow(name, target, min_score, pip_spec)
+    source = ci_reports.install_source(install, folder)
+    text = ci_reports.workflow(name, target, min_score, source, classroom)
     try:
         path = ci_reports.write_workflow(folder, text, force)
     except FileExistsError as exc:
