@@ -20,6 +20,7 @@ from grader.batch.run import run_batch
 from grader.errors import GraderError
 from grader.grading import Grader, write_submission_files
 from grader.integrations.lms import CSV_FORMATS, open_batch
+from grader.integrations.similarity_pages import batch_similarity
 from grader.results import SubmissionResult, log_internal_errors
 from grader.sandbox.isolation import probe, require
 from grader.submission import read_submission
@@ -64,7 +65,8 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                 on_result: Callable[[SubmissionResult, Path], None] | None = None, *,
                 jobs: int | None = 1, resume: bool = False, scheduler: str | None = None,
                 progress: Progress | None = None, gradebook: GradebookFormat | None = None,
-                allow_reduced_isolation: bool = False) -> BatchResults:
+                allow_reduced_isolation: bool = False, similarity: bool = False
+                ) -> BatchResults:
     """Grade every submission (public and hidden checks) into ``out``.
 
     ``paths`` are submissions (.py, .ipynb, folders, .zip) or one Moodle or Canvas export.
@@ -74,7 +76,9 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
     grading processes run in parallel (None: one per CPU; 1: in this process), or the Dask cluster
     at ``scheduler`` does. With ``resume``, results an earlier run left in ``out`` for the same
     submissions are kept. ``on_result`` is called with each new result and its report, unless
-    ``progress`` is given (then ``progress.on_result`` is).
+    ``progress`` is given (then ``progress.on_result`` is). With ``similarity``, the
+    submissions are also compared with each other (:mod:`grader.integrations.similarity`):
+    pages in ``out/similarity/`` and a section in ``summary.html``.
 
     Raises ReducedIsolation when this machine cannot apply every sandbox layer and
     ``allow_reduced_isolation`` is false (on a cluster, each result records its worker's).
@@ -91,6 +95,8 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                             resume=resume, scheduler=scheduler,
                             progress=progress if progress is not None else Progress(on_result),
                             write_grades=lambda book: batch.write_grades(out, book, assignment))
+        if similarity:
+            batch_similarity(assignment, batch.paths, out, results.gradebook)
     finally:
         batch.close()
     return BatchResults(results, batch.export.layout if batch.export else None)

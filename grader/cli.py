@@ -23,8 +23,17 @@ from grader.integrations import ci as ci_reports
 from grader.integrations.annotations import github_annotations
 from grader.integrations.classroom import write_output as classroom_output
 from grader.integrations.gradescope_archive import build_archive
+from grader.integrations.lms import open_batch
 from grader.integrations.release import MARK as RELEASE_MARK
 from grader.integrations.release import build_release
+from grader.integrations.similarity import (
+    THRESHOLD,
+    boilerplate,
+    compare,
+    read_codes,
+    submissions_in,
+)
+from grader.integrations.similarity_pages import TABLE, write_similarity
 from grader.outdir import ERRORS_LOG
 from grader.report import render_report
 from grader.results import SubmissionResult, write_atomic
@@ -149,9 +158,12 @@ def _open(report: Path) -> None:
 @click.option("--csv-format", type=click.Choice(CSV_FORMATS), default="plain",
               show_default=True, help="Columns of grades.csv: the grader's own, or those of "
                                       "Moodle's or Canvas's grade import.")
+@click.option("--similarity", is_flag=True,
+              help="Also compare the submissions with each other (as grader similarity): pages "
+                   "in OUT/similarity/, a section in summary.html; needs dl-grader[similarity].")
 def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None, force: bool,
           scheduler: str | None, quiet: bool, allow_reduced: bool, roster: Path | None,
-          csv_format: str) -> None:
+          csv_format: str, similarity: bool) -> None:
     """Grade SUBMISSIONS (.py files, notebooks, folders or .zip files, or one Moodle or Canvas
     export) with public and hidden checks.
 
@@ -173,7 +185,7 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
     results = grade_batch(assignment, list(submissions), out, jobs=jobs, resume=not force,
                           scheduler=scheduler, progress=progress,
                           gradebook=GradebookFormat(csv_format, roster),
-                          allow_reduced_isolation=allow_reduced)
+                          allow_reduced_isolation=allow_reduced, similarity=similarity)
     if results.export is not None:
         click.echo(f"{results.export.capitalize()} export: {len(results)} student(s)")
     click.echo(f"\n{progress.summary()}")
@@ -372,6 +384,42 @@ def _ci_init(submission: Path | None, spec: str | None, min_score: ci_reports.Mi
     except FileExistsError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Workflow: {path}")
+
+
+@main.command("similarity")
+@click.argument("folder", metavar="DIR", type=click.Path(exists=True, file_okay=False,
+                                                         path_type=Path))
+@click.option("--assignment", "-a", "spec", help="Assignment name (e.g. a1) or folder: its "
+                                                   "starter and handout code never count.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for similarity.html, similarity.csv and pairs/.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=THRESHOLD,
+              show_default=True, help="List a pair for a closer look when either submission "
+                                      "has at least this share of its code in the other.")
+def similarity_command(folder: Path, spec: str | None, out: Path, threshold: float) -> None:
+    """Rank every pair of the submissions in DIR (or one LMS export) by how alike their code is.
+
+    Needs dl-grader[similarity]. The numbers only choose which pairs a person reads first.
+    """
+    assignment = _load(spec)
+    batch = open_batch([folder])
+    try:
+        paths = batch.paths if batch.export is not None else submissions_in(folder)
+        sim = compare(read_codes(paths, assignment), boilerplate(assignment), threshold)
+    finally:
+        batch.close()
+    index = write_similarity(sim, out, assignment.title)
+    for code in sim.codes:
+        if code.error:
+            click.echo(f"Not compared: {code.id}: {code.error}", err=True)
+    click.echo(f"{len(sim.codes)} submission(s), {len(sim.pairs)} pair(s); "
+               f"{len(sim.flagged)} listed for a closer look (either score >= {threshold:.0%}).")
+    for rank, pair in enumerate(sim.pairs[:10], start=1):
+        mark = "  look closer" if pair.flagged else ""
+        click.echo(f"{rank:>4}  {pair.a:<24} {pair.score_a:>5.0%}  {pair.b:<24} "
+                   f"{pair.score_b:>5.0%}{mark}")
+    click.echo(f"Pairs: {index.resolve()} (all of them in {out / TABLE}). Similar code has "
+               "innocent causes too: a person decides.")
 
 
 def _warn_internal(results: list[SubmissionResult]) -> None:
