@@ -35,7 +35,9 @@ INDEX = "similarity.html"
 TABLE = "similarity.csv"
 PAIRS = "pairs"
 SHOWN = 100
-"""Pairs listed on the index page (the CSV has every pair)."""
+"""Pairs listed on the index page at least (the CSV has every pair)."""
+MAX_PAGES = 300
+"""Flagged pairs given a page at most, most alike first."""
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("grader", "templates"),
@@ -88,14 +90,12 @@ def segments(text: str, spans: Sequence[tuple[int, int]]) -> list[Segment]:
 
 
 def pair_views(sim: Similarity, limit: int = SHOWN) -> list[PairView]:
-    """The ranked pairs to list: every flagged one, then the next highest up to ``limit``."""
-    views = []
-    for rank, pair in enumerate(sim.pairs, start=1):
-        if rank > limit and not pair.flagged:
-            break
-        views.append(PairView(rank, pair, f"{PAIRS}/{_page_name(rank, pair)}"
-                              if pair.flagged else ""))
-    return views
+    """The top pairs to list: at least ``limit``, and the flagged ones up to
+    :data:`MAX_PAGES`, each with its page (a class that all wrote alike would otherwise get a
+    page per pair; the CSV has them all)."""
+    count = max(limit, min(len(sim.flagged), MAX_PAGES))
+    return [PairView(rank, pair, f"{PAIRS}/{_page_name(rank, pair)}" if pair.flagged else "")
+            for rank, pair in enumerate(sim.pairs[:count], start=1)]
 
 
 def _page_name(rank: int, pair: Pair) -> str:
