@@ -20,6 +20,7 @@ from grader.batch.run import run_batch
 from grader.errors import GraderError
 from grader.grading import Grader, write_submission_files
 from grader.integrations.lms import CSV_FORMATS, open_batch
+from grader.integrations.similarity import require_copydetect
 from grader.integrations.similarity_pages import batch_similarity
 from grader.results import SubmissionResult, log_internal_errors
 from grader.sandbox.isolation import probe, require
@@ -88,6 +89,8 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                           "more workers for more parallelism)")
     if scheduler is None:
         require(probe(), allow_reduced_isolation)
+    if similarity:
+        require_copydetect()  # before grading, not after
     book = gradebook or GradebookFormat()
     batch = open_batch(list(paths), book.roster, book.csv_format)
     try:

@@ -94,7 +94,8 @@ class Similarity:
         return next(c for c in self.codes if c.id == sub_id)
 
 
-def _copydetect() -> Any:
+def require_copydetect() -> Any:
+    """The copydetect module, or SimilarityError saying how to install it."""
     try:
         import copydetect
         import copydetect.utils
@@ -142,7 +143,7 @@ def boilerplate(assignment: Assignment) -> dict[str, str]:
 def compare(codes: Sequence[Code], given: dict[str, str],
             threshold: float = THRESHOLD) -> Similarity:
     """Every pair of the readable ``codes``, ranked by their higher score."""
-    copydetect = _copydetect()
+    copydetect = require_copydetect()
     # Every K-token run of the given code (a window of 1 keeps them all), as copydetect's
     # own boilerplate handling does.
     known: set[int] = set()

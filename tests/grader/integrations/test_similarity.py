@@ -8,6 +8,7 @@ import csv
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,13 @@ from click.testing import CliRunner
 
 from grader.assignment import Assignment
 from grader.cli import main
-from grader.integrations.similarity import Code, boilerplate, compare, read_codes
+from grader.integrations.similarity import (
+    Code,
+    SimilarityError,
+    boilerplate,
+    compare,
+    read_codes,
+)
 from grader.integrations.similarity_pages import segments
 
 A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
@@ -183,3 +190,14 @@ def test_grade_similarity_adds_a_section_to_the_summary(tmp_path):
     assert links == ["similarity/similarity.html", "similarity/pairs/0001-alice--carol.html"]
     assert all((out / link).is_file() for link in links)
     assert summary.find("section", id="submissions") is not None  # the rest is still there
+
+
+def test_without_copydetect_nothing_is_graded(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "copydetect", None)  # import copydetect: ImportError
+    out = tmp_path / "out"
+    run = CliRunner().invoke(main, ["grade", "-a", "a1", "--out", str(out), "--similarity",
+                                    str(A1 / "solution.py")])
+    assert run.exit_code == 2 and "pip install 'dl-grader[similarity]'" in run.output
+    assert not out.exists()
+    with pytest.raises(SimilarityError, match="copydetect"):
+        compare([], {})
