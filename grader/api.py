@@ -21,6 +21,8 @@ from grader.errors import GraderError
 from grader.grading import Grader, write_submission_files
 from grader.integrations.lateness import late_work, without_late
 from grader.integrations.lms import CSV_FORMATS, open_batch
+from grader.integrations.similarity import require_copydetect
+from grader.integrations.similarity_pages import batch_similarity
 from grader.results import SubmissionResult, log_internal_errors
 from grader.sandbox.isolation import probe, require
 from grader.submission import read_submission
@@ -65,7 +67,8 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                 on_result: Callable[[SubmissionResult, Path], None] | None = None, *,
                 jobs: int | None = 1, resume: bool = False, scheduler: str | None = None,
                 progress: Progress | None = None, gradebook: GradebookFormat | None = None,
-                allow_reduced_isolation: bool = False) -> BatchResults:
+                allow_reduced_isolation: bool = False, similarity: bool = False
+                ) -> BatchResults:
     """Grade every submission (public and hidden checks) into ``out``.
 
     ``paths`` are submissions (.py, .ipynb, folders, .zip) or one Moodle or Canvas export.
@@ -75,7 +78,9 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
     grading processes run in parallel (None: one per CPU; 1: in this process), or the Dask cluster
     at ``scheduler`` does. With ``resume``, results an earlier run left in ``out`` for the same
     submissions are kept. ``on_result`` is called with each new result and its report, unless
-    ``progress`` is given (then ``progress.on_result`` is).
+    ``progress`` is given (then ``progress.on_result`` is). With ``similarity``, the
+    submissions are also compared with each other (:mod:`grader.integrations.similarity`):
+    pages in ``out/similarity/`` and a section in ``summary.html``.
 
     Raises ReducedIsolation when this machine cannot apply every sandbox layer and
     ``allow_reduced_isolation`` is false (on a cluster, each result records its worker's).
@@ -85,6 +90,8 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                           "more workers for more parallelism)")
     if scheduler is None:
         require(probe(), allow_reduced_isolation)
+    if similarity:
+        require_copydetect()  # before grading, not after
     book = gradebook or GradebookFormat()
     batch = open_batch(list(paths), book.roster, book.csv_format)
     try:
@@ -99,6 +106,8 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
                             progress=progress if progress is not None else Progress(on_result),
                             write_grades=write_grades,
                             adjust=late.apply if late is not None else without_late)
+        if similarity:
+            batch_similarity(assignment, batch.paths, out, results.gradebook)
     finally:
         batch.close()
     return BatchResults(results, batch.export.layout if batch.export else None)

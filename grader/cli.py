@@ -22,8 +22,19 @@ from grader.errors import AssignmentError, GraderError
 from grader.integrations import ci as ci_reports
 from grader.integrations import remote
 from grader.integrations.annotations import github_annotations
+from grader.integrations.classroom import write_output as classroom_output
 from grader.integrations.gradescope_archive import build_archive
+from grader.integrations.lms import open_batch
+from grader.integrations.release import MARK as RELEASE_MARK
 from grader.integrations.release import build_release
+from grader.integrations.similarity import (
+    THRESHOLD,
+    boilerplate,
+    compare,
+    read_codes,
+    submissions_in,
+)
+from grader.integrations.similarity_pages import TABLE, write_similarity
 from grader.outdir import ERRORS_LOG
 from grader.report import render_report
 from grader.results import SubmissionResult, write_atomic
@@ -148,9 +159,12 @@ def _open(report: Path) -> None:
 @click.option("--csv-format", type=click.Choice(CSV_FORMATS), default="plain",
               show_default=True, help="Columns of grades.csv: the grader's own, or those of "
                                       "Moodle's or Canvas's grade import.")
+@click.option("--similarity", is_flag=True,
+              help="Also compare the submissions with each other (as grader similarity): pages "
+                   "in OUT/similarity/, a section in summary.html; needs dl-grader[similarity].")
 def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None, force: bool,
           scheduler: str | None, quiet: bool, allow_reduced: bool, roster: Path | None,
-          csv_format: str) -> None:
+          csv_format: str, similarity: bool) -> None:
     """Grade SUBMISSIONS (.py files, notebooks, folders or .zip files, or one Moodle or Canvas
     export) with public and hidden checks.
 
@@ -172,7 +186,7 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
     results = grade_batch(assignment, list(submissions), out, jobs=jobs, resume=not force,
                           scheduler=scheduler, progress=progress,
                           gradebook=GradebookFormat(csv_format, roster),
-                          allow_reduced_isolation=allow_reduced)
+                          allow_reduced_isolation=allow_reduced, similarity=similarity)
     if results.export is not None:
         click.echo(f"{results.export.capitalize()} export: {len(results)} student(s)")
     click.echo(f"\n{progress.summary()}")
@@ -191,11 +205,15 @@ def grade(submissions: tuple[Path, ...], spec: str, out: Path, jobs: int | None,
 @click.argument("spec", metavar="ASSIGNMENT")
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the bundle (new, empty, or an earlier bundle, which is replaced).")
-def release(spec: str, out: Path) -> None:
+@click.option("--wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A built dl_grader wheel to ship in wheels/ (default: built from this "
+                   "checkout).")
+def release(spec: str, out: Path, wheel: Path | None) -> None:
     """Build the student bundle of ASSIGNMENT: handout, starter (.py and .ipynb), public checks,
-    data and a rubric of the visible checks; no hidden check, solution or reference."""
+    data, a rubric of the visible checks and the grader's wheel; no hidden check, solution or
+    reference."""
     assignment = _load(spec)
-    files = build_release(assignment, out)
+    files = build_release(assignment, out, wheel)
     click.echo(f"Bundle of {assignment.name}: {len(files)} files in {out.resolve()}")
     click.echo("In the bundle's folder, students check their work with: "
                f"grader check {assignment.submission_name} --assignment .")
@@ -308,8 +326,13 @@ def _min_score(ctx: click.Context, param: click.Parameter, value: str) -> ci_rep
               help="Write .github/workflows/grader.yml instead of checking.")
 @click.option("--dir", "init_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), help="With --init: the repository's folder.")
-@click.option("--pip-spec", default=ci_reports.DEFAULT_PIP_SPEC, show_default=True,
-              help="With --init: what the workflow pip-installs to get the grader.")
+@click.option("--install", "install", metavar="SOURCE",
+              help="With --init: where the workflow installs the grader from: the wheel's path "
+                   "in the repository (default: the one in DIR/wheels, which grader release "
+                   "writes) or git+https://HOST/PATH@COMMIT with a 40-hex commit.")
+@click.option("--classroom", is_flag=True,
+              help="Write GitHub Classroom's results (the public checks' points) as the step's "
+                   "`result` output to $GITHUB_OUTPUT; with --init, add Classroom's reporter.")
 @click.option("--force", is_flag=True, help="With --init: replace an existing workflow.")
 @click.option("--server", metavar="URL",
               help="Grade on this `grader serve` (token: $GRADER_TOKEN) instead of here.")
@@ -317,15 +340,15 @@ def _min_score(ctx: click.Context, param: click.Parameter, value: str) -> ci_rep
               help="With --server: seconds to wait for the result.")
 def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
                summary: Path | None, min_score: ci_reports.MinScore, out: Path | None,
-               annotate: bool | None, init: str | None, init_dir: Path, pip_spec: str,
-               force: bool, server: str | None, wait_timeout: float) -> None:
+               annotate: bool | None, init: str | None, init_dir: Path, install: str | None,
+               classroom: bool, force: bool, server: str | None, wait_timeout: float) -> None:
     """Public checks for a CI job: JUnit XML, summary, annotations.
 
     Runs SUBMISSION's public checks like `grader check`, writes JUnit XML and a Markdown summary,
     prints GitHub annotations, and exits 3 when the score is below --min-score.
     """
     if init is not None:
-        _ci_init(submission, spec, min_score, init_dir, pip_spec, force)
+        _ci_init(submission, spec, min_score, init_dir, install, classroom, force)
         return
     if submission is None or not submission.exists():
         raise click.BadParameter("give an existing .py/.ipynb file, folder or .zip to check "
@@ -338,6 +361,10 @@ def ci_command(submission: Path | None, spec: str | None, junit: Path | None,
         result, report = check_submission(submission, assignment, out)
         where = str(report.resolve())
     ci_reports.write_reports(result, assignment, submission, min_score, junit, summary)
+    if classroom:
+        encoded = classroom_output(result)
+        if not os.environ.get("GITHUB_OUTPUT"):
+            click.echo(f"GitHub Classroom result (GITHUB_OUTPUT is not set): {encoded}")
     click.echo(check_summary(result, assignment))
     if annotate if annotate is not None else os.environ.get("GITHUB_ACTIONS") == "true":
         for note in github_annotations(result, assignment, submission):
@@ -371,15 +398,57 @@ def _ci_remote(submission: Path, spec: str | None, url: str, wait: float, out: P
 
 
 def _ci_init(submission: Path | None, spec: str | None, min_score: ci_reports.MinScore,
-             folder: Path, pip_spec: str, force: bool) -> None:
-    name = spec if spec is not None else _load(None).root.name
+             folder: Path, install: str | None, classroom: bool, force: bool) -> None:
+    if spec is not None:
+        name = spec
+    elif (folder / RELEASE_MARK).is_file():  # the repository is a bundle: its own assignment
+        name = "."
+    else:
+        name = _load(None).root.name
     target = submission.as_posix() if submission is not None else "submission.py"
-    text = ci_reports.workflow(name, target, min_score, pip_spec)
+    source = ci_reports.install_source(install, folder)
+    text = ci_reports.workflow(name, target, min_score, source, classroom)
     try:
         path = ci_reports.write_workflow(folder, text, force)
     except FileExistsError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(f"Workflow: {path}")
+
+
+@main.command("similarity")
+@click.argument("folder", metavar="DIR", type=click.Path(exists=True, file_okay=False,
+                                                         path_type=Path))
+@click.option("--assignment", "-a", "spec", help="Assignment name (e.g. a1) or folder: its "
+                                                   "starter and handout code never count.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for similarity.html, similarity.csv and pairs/.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=THRESHOLD,
+              show_default=True, help="List a pair for a closer look when either submission "
+                                      "has at least this share of its code in the other.")
+def similarity_command(folder: Path, spec: str | None, out: Path, threshold: float) -> None:
+    """Rank every pair of the submissions in DIR (or one LMS export) by how alike their code is.
+
+    Needs dl-grader[similarity]. The numbers only choose which pairs a person reads first.
+    """
+    assignment = _load(spec)
+    batch = open_batch([folder])
+    try:
+        paths = batch.paths if batch.export is not None else submissions_in(folder)
+        sim = compare(read_codes(paths, assignment), boilerplate(assignment), threshold)
+    finally:
+        batch.close()
+    index = write_similarity(sim, out, assignment.title)
+    for code in sim.codes:
+        if code.error:
+            click.echo(f"Not compared: {code.id}: {code.error}", err=True)
+    click.echo(f"{len(sim.codes)} submission(s), {len(sim.pairs)} pair(s); "
+               f"{len(sim.flagged)} listed for a closer look (either score >= {threshold:.0%}).")
+    for rank, pair in enumerate(sim.pairs[:10], start=1):
+        mark = "  look closer" if pair.flagged else ""
+        click.echo(f"{rank:>4}  {pair.a:<24} {pair.score_a:>5.0%}  {pair.b:<24} "
+                   f"{pair.score_b:>5.0%}{mark}")
+    click.echo(f"Pairs: {index.resolve()} (all of them in {out / TABLE}). Similar code has "
+               "innocent causes too: a person decides.")
 
 
 def _warn_internal(results: list[SubmissionResult]) -> None:

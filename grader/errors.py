@@ -59,3 +59,10 @@ class ReleaseError(GraderError):
 
 class ArchiveError(GraderError):
     """The Gradescope archive cannot be built."""
+
+
+class InstallSourceError(GraderError):
+    """``grader ci --init``: no place the course controls to install the grader from."""
+
+    exit_code = 2
+    option = "--install"

@@ -14,8 +14,10 @@ SUMMARY = "summary.html"
 LOCK = ".grader-batch.lock"
 ERRORS_LOG = "grader-errors.log"
 """The instructor's log of internal errors (tracebacks never go into result.json)."""
-BATCH_FILES = (GRADES, SUMMARY, LOCK, ERRORS_LOG)
-"""Every file a batch writes directly into ``DIR``. Temporary files (``.NAME.XXXX.tmp``,
+SIMILARITY = "similarity"
+"""The folder of ``grader grade --similarity``'s pages."""
+BATCH_FILES = (GRADES, SUMMARY, LOCK, ERRORS_LOG, SIMILARITY)
+"""Every file (or folder) a batch writes directly into ``DIR``. Temporary files (``.NAME.XXXX.tmp``,
 staged by :func:`grader.results.write_atomic`) start with a dot, which no id may."""
 SUBMISSION_FILES = ("result.json", "report.html")
 """What each ``DIR/<id>/`` holds."""

@@ -188,6 +188,10 @@ def summary(results: Sequence[SubmissionResult], assignment: Assignment) -> Summ
                    sum(r.score for r in results) / n)
 
 
-def render_summary(results: Sequence[SubmissionResult], assignment: Assignment) -> str:
-    return _env.get_template("summary.html").render(s=summary(results, assignment))
+def render_summary(results: Sequence[SubmissionResult], assignment: Assignment,
+                   similarity: object | None = None) -> str:
+    """``summary.html``; ``similarity`` (a :class:`~grader.integrations.similarity_pages.
+    SummarySection`) adds the similar submissions' section."""
+    return _env.get_template("summary.html").render(s=summary(results, assignment),
+                                                    similarity=similarity)
 

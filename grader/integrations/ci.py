@@ -4,7 +4,8 @@ Writes JUnit XML (:mod:`.junit`), a Markdown summary (to ``--summary`` and appen
 ``$GITHUB_STEP_SUMMARY``, GitHub's job summary file), GitHub annotations
 (:mod:`.annotations`), and decides the exit status: 3 when the score is below
 ``--min-score`` (1 stays "the grader itself failed", 2 a usage error). ``--init github``
-writes the workflow that runs it.
+writes the workflow that runs it, which installs the grader from a place the course controls
+(:func:`install_source`).
 """
 
 from __future__ import annotations
@@ -12,12 +13,16 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import jinja2
+
 from grader.assignment import Assignment
+from grader.errors import InstallSourceError
 from grader.integrations.annotations import definitions, display_path, source_file
 from grader.integrations.junit import junit_xml
 from grader.report import clean
@@ -26,7 +31,9 @@ from grader.terminal import without_hint
 
 EXIT_BELOW_MIN_SCORE = 3
 WORKFLOW = Path(".github") / "workflows" / "grader.yml"
-DEFAULT_PIP_SPEC = "dl-grader"
+WHEELS = "wheels"
+"""Where ``grader release`` puts the grader's wheel in the bundle (the template repository)."""
+_PINNED_GIT = re.compile(r"git\+https://[^\s@\"'$`\\]+@[0-9a-f]{40}")
 _MD_SPECIAL = "\\`*_[]<>|~&"
 """Escaped in inline text (our text never starts a line, so # - + . are harmless)."""
 
@@ -124,16 +131,46 @@ def write_reports(result: SubmissionResult, assignment: Assignment, submission: 
             f.write(text)
 
 
-def workflow(assignment: str, submission: str, min_score: MinScore,
-             pip_spec: str = DEFAULT_PIP_SPEC) -> str:
+def install_source(given: str | None, repo: Path) -> str:
+    """What the workflow pip-installs to get the grader: a wheel inside the repository
+    (``wheels/dl_grader-...whl``, default: the one ``grader release`` put in ``repo/wheels``)
+    or ``git+https://HOST/PATH@COMMIT`` with a full 40-hex commit. A bare or unpinned name is
+    refused: whoever claims it on the public index would run code in every student's CI.
+    """
+    if given is None:
+        found = sorted((repo / WHEELS).glob("dl_grader-*.whl"))
+        if len(found) != 1:
+            raise InstallSourceError(
+                f"{repo / WHEELS} holds {len(found)} dl_grader wheels, not one: give --install "
+                "with the wheel's path in the repository (grader release puts it in wheels/) "
+                "or git+https://HOST/dl-grader.git@COMMIT (a 40-hex commit)")
+        return f"./{found[0].relative_to(repo).as_posix()}"
+    if _PINNED_GIT.fullmatch(given):
+        return given
+    relative = Path(given)
+    if given.endswith(".whl") and not relative.is_absolute() and ".." not in relative.parts:
+        if not (repo / relative).is_file():
+            raise InstallSourceError(f"{repo / relative} does not exist: commit the wheel "
+                                     "from the bundle (grader release) to the repository first")
+        return f"./{relative.as_posix()}"
+    raise InstallSourceError(f"{given!r} is neither a .whl path inside the repository nor "
+                             "git+https://HOST/PATH@COMMIT with a 40-hex commit; a package "
+                             "name is never installed (anyone could publish one under it)")
+
+
+def workflow(assignment: str, submission: str, min_score: MinScore, install: str,
+             classroom: bool = False) -> str:
     """The GitHub Actions workflow for a student repository (values quoted for YAML)."""
     text = resources.files("grader").joinpath("templates", "ci-workflow.yml").read_text(
         encoding="utf-8")
-    values = {"ASSIGNMENT": assignment, "SUBMISSION": submission, "MIN_SCORE": str(min_score),
-              "PIP_SPEC": pip_spec}
-    for key, value in values.items():
-        text = text.replace(f"@{key}@", json.dumps(value))  # a JSON string is valid YAML
-    return text
+    # [[ ]] for values: GitHub's own ${{ }} expressions stay as they are.
+    env = jinja2.Environment(variable_start_string="[[", variable_end_string="]]",
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                             autoescape=False)  # YAML, not HTML: values are JSON-quoted below
+    values = {"assignment": assignment, "submission": submission,
+              "min_score": str(min_score), "install": install}
+    quoted = {key: json.dumps(value) for key, value in values.items()}  # valid YAML strings
+    return env.from_string(text).render(classroom=classroom, **quoted)
 
 
 def write_workflow(folder: Path, text: str, force: bool = False) -> Path:

@@ -17,12 +17,13 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from grader.assignment import load_assignment
 from grader.errors import AssignmentError
+from grader.integrations.gradescope_feedback import summary_html, test_html
 from grader.report import clean
 from grader.results import CheckResult, SubmissionResult, read_result, write_atomic
 
@@ -38,22 +39,26 @@ class SubmissionNotFound(Exception):
     """No file to grade in the submission folder; the message tells the student what to upload."""
 
 
-def to_gradescope(result: SubmissionResult, names: Sequence[str] = ()) -> dict[str, Any]:
+def to_gradescope(result: SubmissionResult, names: Sequence[str] = (), title: str = "",
+                  labels: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Gradescope's results.json for ``result``.
 
     Fields Gradescope defines are kept; ours that it does not (id, sha256, grader version,
-    ...) move into its ``extra_data``, which it stores without showing. The student's own
-    printed output is left out (``stdout_visibility`` hidden): a submission can read the
-    container's files, and its prints must not carry them to the results page.
+    ...) move into its ``extra_data``, which it stores without showing. The feedback is HTML
+    (:mod:`.gradescope_feedback`): the summary above the tests, each test's message, hint and
+    where it failed. The student's own printed output is left out (``stdout_visibility``
+    hidden): a submission can read the container's files, and its prints must not carry them to
+    the results page.
     """
     numbers = _numbers(result.tests, names)
     return {
         "score": result.score,
         "execution_time": result.execution_time,
-        "output": clean(result.output),
-        "output_format": "text",
+        "output": summary_html(result, names, title),
+        "output_format": "html",
         "stdout_visibility": "hidden",
-        "tests": [_test(t, n) for t, n in zip(result.tests, numbers, strict=True)],
+        "tests": [_test(t, n, labels or {})
+                  for t, n in zip(result.tests, numbers, strict=True)],
         "extra_data": {
             "assignment": result.assignment, "submission_id": result.submission_id,
             "max_score": result.max_score, "sha256": result.sha256,
@@ -64,10 +69,7 @@ def to_gradescope(result: SubmissionResult, names: Sequence[str] = ()) -> dict[s
     }
 
 
-def _test(test: CheckResult, number: str) -> dict[str, Any]:
-    output = test.output
-    if test.hint and test.hint not in output:
-        output = f"{output}\nLikely mistake: {test.hint}".strip()
+def _test(test: CheckResult, number: str, labels: Mapping[str, str]) -> dict[str, Any]:
     return {
         "score": test.score,
         "max_score": test.max_score,
@@ -75,8 +77,8 @@ def _test(test: CheckResult, number: str) -> dict[str, Any]:
         "name": clean(test.name),
         "name_format": "text",
         "number": number,
-        "output": clean(output),
-        "output_format": "text",
+        "output": test_html(test, labels),
+        "output_format": "html",
         "tags": list(test.tags),
         "visibility": VISIBILITY.get(test.visibility, "hidden"),
         "extra_data": {"id": test.id, "function": test.function, "bug_class": test.bug_class,
@@ -164,7 +166,7 @@ def run(root: Path, assignment_dir: Path, grader: str) -> int:
         result = read_result(graded[0])
     for error in result.errors:  # for the staff: Gradescope shows this output to them only
         print(f"run_autograder: internal grader error:\n{error}", file=sys.stderr)
-    data = to_gradescope(result, assignment.names)
+    data = to_gradescope(result, assignment.names, assignment.title, assignment.bug_classes)
     write_atomic(results, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     print(f"run_autograder: {result.score:g} / {result.max_score:g} written to {results}")
     return 0

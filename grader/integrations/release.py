@@ -2,11 +2,13 @@
 
 ``grader release a1 --out DIR`` writes the handout (Markdown and HTML), the starter (``.py`` and
 a notebook generated from it), the public checks with the checks' ``conftest.py``, ``data/`` and
-a ``rubric.toml`` restricted to the visible checks, without a ``reference`` key. The bundle is
-itself an assignment folder: ``grader check submission.py --assignment DIR`` works on it with
-the installed wheel alone. Files are copied from a list of what is public (never "everything
-but"), so hidden checks, the solution, the examples and the reference cannot slip in; a public
-check that uses the reference stops the release.
+a ``rubric.toml`` restricted to the visible checks, without a ``reference`` key, and the grader
+as a wheel in ``wheels/`` (what the student repository's CI workflow installs: a file the course
+controls, never a package name on a public index). The bundle is itself an assignment folder:
+``grader check submission.py --assignment DIR`` works on it with the installed wheel alone.
+Files are copied from a list of what is public (never "everything but"), so hidden checks, the
+solution, the examples and the reference cannot slip in; a public check that uses the reference
+stops the release.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import markdown
 
 from grader.assignment import RUBRIC, Assignment, load_assignment
 from grader.errors import AssignmentError, ReleaseError
+from grader.integrations.gradescope_archive import build_wheel
 from grader.notebook import starter_notebook
 from grader.version import __version__
 
@@ -63,8 +66,13 @@ What you need for this assignment:
 - `handout.md` (or `handout.html`): the tasks, how they are graded and the rules.
 - `{starter}` or `{notebook}`: the starter. Fill it in and hand in one of the two.
 - `checks/`, `data/`, `rubric.toml`: the public checks, which `grader check` runs for you.
+- `wheels/`: the course's grader, to install with pip.
 
-With the course's `grader` installed, check your work in this folder with
+Install the course's grader from this folder (with torch 2.13.0 already installed):
+
+    python -m pip install {wheel}
+
+then check your work in this folder with
 
     grader check {starter} --assignment .
 
@@ -75,8 +83,20 @@ With the course's `grader` installed, check your work in this folder with
 
 
 
-def build_release(assignment: Assignment, out: Path) -> list[Path]:
-    """Write the student bundle into ``out`` (replacing an earlier bundle); returns its files."""
+WHEELS = "wheels"
+"""The bundle's folder holding the grader's wheel."""
+
+
+def build_release(assignment: Assignment, out: Path, wheel: Path | None = None) -> list[Path]:
+    """Write the student bundle into ``out`` (replacing an earlier bundle); returns its files.
+
+    ``wheel`` is the grader's wheel to ship (default: built from this checkout).
+    """
+    if wheel is not None and not (wheel.is_file() and wheel.name.startswith("dl_grader-")
+                                  and wheel.suffix == ".whl"):
+        raise ReleaseError(f"{wheel} is not a dl_grader wheel file; pass one built with "
+                           "`pip wheel --no-deps .` in a dl-grader checkout, or leave --wheel "
+                           "out to build it from this checkout")
     _check_out(out, assignment.root)
     if not any(c.visibility == "visible" for c in assignment.checks):
         raise ReleaseError(f"{assignment.root / RUBRIC} has no visible checks: a bundle needs "
@@ -85,7 +105,8 @@ def build_release(assignment: Assignment, out: Path) -> list[Path]:
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         staging.chmod(0o755)  # mkdtemp's 0o700 would keep the bundle from its readers
-        write_bundle(assignment, staging)
+        wheel_name = _add_wheel(staging / WHEELS, wheel)
+        write_bundle(assignment, staging, f"{WHEELS}/{wheel_name}")
         if out.exists():
             shutil.rmtree(out)
         os.replace(staging, out)
@@ -93,6 +114,17 @@ def build_release(assignment: Assignment, out: Path) -> list[Path]:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+def _add_wheel(folder: Path, wheel: Path | None) -> str:
+    """Copy ``wheel`` (or one built from this checkout) into ``folder``; its file name."""
+    if wheel is not None:
+        _copy(wheel, folder / wheel.name)
+        return wheel.name
+    with tempfile.TemporaryDirectory(prefix="grader-wheel-") as tmp:
+        built = build_wheel(Path(tmp))
+        _copy(built, folder / built.name)
+        return built.name
 
 
 def _check_out(out: Path, root: Path) -> None:
@@ -107,8 +139,8 @@ def _check_out(out: Path, root: Path) -> None:
                            "choose a new or empty folder")
 
 
-def write_bundle(assignment: Assignment, dst: Path) -> None:
-    """Write the bundle's files into the empty folder ``dst``."""
+def write_bundle(assignment: Assignment, dst: Path, wheel: str) -> None:
+    """Write the bundle's files into ``dst``; ``wheel`` is where the grader's wheel is in it."""
     root = assignment.root
     starter = root / assignment.submission_name
     if starter.suffix != ".py" or not starter.is_file():
@@ -136,8 +168,9 @@ def write_bundle(assignment: Assignment, dst: Path) -> None:
         _copy(assignment.warmup, dst / assignment.warmup.relative_to(root))
     check_public(dst / "checks")
     (dst / RUBRIC).write_text(public_rubric(assignment), encoding="utf-8")
-    (dst / "README.md").write_text(_README.format(title=assignment.title, starter=starter.name,
-                                                  notebook=notebook), encoding="utf-8")
+    (dst / "README.md").write_text(_README.format(
+        title=assignment.title, starter=starter.name, notebook=notebook, wheel=wheel),
+        encoding="utf-8")
     (dst / MARK).write_text(f"{assignment.name} {__version__}\n", encoding="utf-8")
     _verify(assignment, dst)
 

@@ -3,19 +3,25 @@ exit codes, and the workflow `--init github` writes (linted by actionlint)."""
 
 from __future__ import annotations
 
+import base64
+import json
+import os
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 from junitparser import Failure, JUnitXml, Properties
 
 from grader import cli
 from grader.assignment import Assignment
 from grader.cli import main
+from grader.errors import InstallSourceError
 from grader.integrations.annotations import (
     Annotation,
     definition_lines,
@@ -23,7 +29,14 @@ from grader.integrations.annotations import (
     escape_property,
     github_annotations,
 )
-from grader.integrations.ci import MinScore, markdown_summary, parse_min_score, workflow
+from grader.integrations.ci import (
+    MinScore,
+    install_source,
+    markdown_summary,
+    parse_min_score,
+    workflow,
+)
+from grader.integrations.classroom import classroom_results
 from grader.integrations.junit import junit_xml
 from grader.results import CheckResult, SubmissionResult, read_result
 
@@ -177,12 +190,14 @@ def ci_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Result, Path]:
     shutil.copy(SIGN_ERROR, repo / "submission.py")
     step_summary = repo / "step_summary.md"
     step_summary.write_text("# earlier step\n")
+    (repo / "github_output").write_text("earlier=1\n")
     env = {"GITHUB_STEP_SUMMARY": str(step_summary), "GITHUB_WORKSPACE": str(repo),
-           "GITHUB_ACTIONS": "true", "NO_COLOR": "1"}
+           "GITHUB_ACTIONS": "true", "NO_COLOR": "1",
+           "GITHUB_OUTPUT": str(repo / "github_output")}
     run = CliRunner().invoke(main, [
         "ci", str(repo / "submission.py"), "--assignment", "a1", "--junit",
         str(repo / "junit.xml"), "--summary", str(repo / "out" / "summary.md"),
-        "--out", str(repo / "report")], env=env)
+        "--out", str(repo / "report"), "--classroom"], env=env)
     return run, repo
 
 
@@ -269,31 +284,166 @@ def lint(path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
 def test_init_writes_a_workflow_actionlint_accepts(tmp_path):
     runner = CliRunner()
+    git = f"git+https://example.org/course/dl-grader.git@{COMMIT}"
     run = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path), "-a", "a1",
-                               "--min-score", "80%"])
+                               "--min-score", "80%", "--install", git])
     assert run.exit_code == 0, run.output
     path = tmp_path / ".github" / "workflows" / "grader.yml"
     lint(path)
     text = path.read_text()
     assert 'ASSIGNMENT: "a1"' in text and 'MIN_SCORE: "80%"' in text
-    assert 'GRADER_PIP_SPEC: "dl-grader"' in text and 'SUBMISSION: "submission.py"' in text
+    assert f'GRADER_INSTALL: "{git}"' in text and 'SUBMISSION: "submission.py"' in text
     assert "torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" in text
-    again = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path), "-a", "a1"])
+    assert '"$GRADER_INSTALL" torch==2.13.0' in text
+    assert "classroom" not in text.lower() and "checks: write" not in text
+    again = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path), "-a", "a1",
+                                 "--install", git])
     assert again.exit_code == 2 and "--force" in again.output
+    wheel = tmp_path / "wheels" / "dl_grader-9.9-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"PK")
     forced = runner.invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path), "--force",
-                                  "-a", "a1",
-                                  "--pip-spec", "dl-grader @ git+https://example.org/g.git"])
-    assert forced.exit_code == 0 and "git+https://example.org/g.git" in path.read_text()
+                                  "-a", "a1", "--classroom"])
+    assert forced.exit_code == 0, forced.output
+    lint(path)
+    text = path.read_text()
+    assert 'GRADER_INSTALL: "./wheels/dl_grader-9.9-py3-none-any.whl"' in text
+    assert "--junit junit.xml --out grader-report --classroom" in text
+    assert "uses: classroom-resources/autograding-grading-reporter@v1" in text
+    assert "GRADER_RESULTS: ${{ steps.grader.outputs.result }}" in text
+    assert "runners: grader" in text and "name: Autograding Tests" in text
+
+
+@pytest.mark.parametrize("given", [
+    "dl-grader", "dl-grader==0.2.0", "git+https://example.org/g.git",
+    "git+https://example.org/g.git@main", f"git+https://example.org/g.git@{COMMIT[:12]}",
+    f"git+http://example.org/g.git@{COMMIT}", f"git+https://x/g.git@{COMMIT}; touch pwned",
+    "/abs/dl_grader-1-py3-none-any.whl", "../dl_grader-1-py3-none-any.whl",
+    "https://example.org/dl_grader-1-py3-none-any.whl",
+])
+def test_install_source_is_a_wheel_in_the_repository_or_a_pinned_commit(given, tmp_path):
+    with pytest.raises(InstallSourceError, match=r"never installed|does not exist"):
+        install_source(given, tmp_path)
+
+
+def test_install_source_defaults_to_the_bundles_wheel(tmp_path):
+    with pytest.raises(InstallSourceError, match="holds 0 dl_grader wheels"):
+        install_source(None, tmp_path)
+    run = CliRunner().invoke(main, ["ci", "--init", "github", "--dir", str(tmp_path), "-a", "a1"])
+    assert run.exit_code == 2 and "--install" in run.output and "40-hex" in run.output
+    (tmp_path / "wheels").mkdir()
+    (tmp_path / "wheels" / "dl_grader-1-py3-none-any.whl").write_bytes(b"PK")
+    assert install_source(None, tmp_path) == "./wheels/dl_grader-1-py3-none-any.whl"
+    assert install_source("wheels/dl_grader-1-py3-none-any.whl", tmp_path) == (
+        "./wheels/dl_grader-1-py3-none-any.whl")
+    git = f"git+https://example.org/g.git@{COMMIT}"
+    assert install_source(git, tmp_path) == git
+    (tmp_path / "wheels" / "dl_grader-2-py3-none-any.whl").write_bytes(b"PK")
+    with pytest.raises(InstallSourceError, match="holds 2 dl_grader wheels"):
+        install_source(None, tmp_path)
 
 
 def test_awkward_values_stay_quoted(tmp_path):
     text = workflow('course/a 1 "x"', "hw: 1/sub,mission.py", MinScore(3.0),
-                    "dl-grader==0.1; $(touch pwned)")
+                    "./wheels/dl grader $(touch pwned).whl", classroom=True)
     path = tmp_path / ".github" / "workflows" / "grader.yml"
     path.parent.mkdir(parents=True)
     path.write_text(text)
     lint(path)
     assert 'ASSIGNMENT: "course/a 1 \\"x\\""' in text
-    assert '"$SUBMISSION"' in text and '"$GRADER_PIP_SPEC"' in text
+    assert '"$SUBMISSION"' in text and '"$GRADER_INSTALL"' in text
+
+
+# ------------------------------------------------------------------ GitHub Classroom
+
+CLASSROOM_SCHEMA = json.loads(
+    Path(__file__).with_name("classroom_results.schema.json").read_text())
+
+
+def classroom_valid(data: object) -> None:
+    jsonschema.Draft202012Validator.check_schema(CLASSROOM_SCHEMA)
+    jsonschema.validate(data, CLASSROOM_SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+def test_ci_classroom_output_is_the_reporters_format(ci_run):
+    run, repo = ci_run
+    lines = (repo / "github_output").read_text().splitlines()
+    assert lines[0] == "earlier=1" and len(lines) == 2 and lines[1].startswith("result=")
+    data = json.loads(base64.b64decode(lines[1].removeprefix("result="), validate=True))
+    classroom_valid(data)
+    assert (data["status"], data["max_score"]) == ("fail", 18)
+    assert sum(t["score"] for t in data["tests"]) == 16  # what Classroom records
+    assert len(data["tests"]) == 13
+    failed = [t for t in data["tests"] if t["status"] != "pass"]
+    assert [(t["score"], t["max_score"]) for t in failed] == [(0, 2)]
+    assert "Likely mistake: the sign is flipped" in failed[0]["message"]
+    assert "GitHub Classroom result" not in run.output  # written to GITHUB_OUTPUT instead
+
+
+def test_classroom_results_of_a_submission_that_could_not_run():
+    data = classroom_results(result(check("x", "mse", passed=False),
+                                    failure="SyntaxError: invalid syntax (line 1)"))
+    classroom_valid(data)
+    assert data["status"] == "error" and "SyntaxError" in data["message"]
+    assert classroom_results(result(check("x", "mse")))["status"] == "pass"
+    with pytest.raises(jsonschema.ValidationError):
+        classroom_valid({**data, "tests": [{"name": "t", "status": "passed", "score": 1,
+                                            "message": None}]})
+
+
+# ------------------------------------------------------------------ the workflow, run here
+
+
+def step_commands(workflow_file: Path) -> tuple[dict[str, str], list[str]]:
+    """The job's env and the `run` scripts of its install and check steps."""
+    job = yaml.safe_load(workflow_file.read_text())["jobs"]["public-checks"]
+    steps = {step.get("name", ""): step for step in job["steps"]}
+    scripts = [steps["Install torch (CPU build) and the grader"]["run"],
+               steps["Run the public checks"]["run"]]
+    return {k: str(v) for k, v in job["env"].items()}, scripts
+
+
+@pytest.mark.slow
+def test_the_workflow_installs_the_grader_from_the_bundle_and_checks(tmp_path_factory):
+    """The template repository is the bundle (with its wheel) and the workflow; its install
+    and check steps run as GitHub's runner would run them, in a fresh venv."""
+    tmp = tmp_path_factory.mktemp("workflow")
+    repo = tmp / "repo"
+    released = CliRunner().invoke(main, ["release", "a1", "--out", str(repo)])
+    assert released.exit_code == 0, released.output
+    init = CliRunner().invoke(main, ["ci", "--init", "github", "--dir", str(repo),
+                                     "--classroom"])
+    assert init.exit_code == 0, init.output
+    workflow_file = repo / ".github" / "workflows" / "grader.yml"
+    lint(workflow_file)
+    shutil.copy(A1 / "solution.py", repo / "submission.py")
+    job_env, scripts = step_commands(workflow_file)
+    assert job_env["ASSIGNMENT"] == "." and job_env["GRADER_INSTALL"].startswith("./wheels/")
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GRADER_ASSIGNMENTS", "PYTHONPATH", "VIRTUAL_ENV")}
+    # PIP_RETRIES: this machine cannot reach PyTorch's index; pip then takes the same torch
+    # from its configured find-links at once instead of retrying.
+    env.update(job_env, PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}", PIP_RETRIES="0",
+               GITHUB_ACTIONS="true", GITHUB_WORKSPACE=str(repo),
+               GITHUB_OUTPUT=str(tmp / "output"), GITHUB_STEP_SUMMARY=str(tmp / "summary"))
+    for script in scripts:  # GitHub's default shell for `run`
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+                              cwd=repo, env=env, capture_output=True, text=True, timeout=1200)
+        assert done.returncode == 0, f"{script}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert "total                         18 / 18" in done.stdout
+    where = subprocess.run([str(venv / "bin" / "python"), "-c",
+                            "import grader, torch; print(grader.__file__, torch.__version__)"],
+                           cwd=tmp, env=env, capture_output=True, text=True, check=True)
+    assert where.stdout.startswith(str(venv)) and "2.13.0" in where.stdout
+    assert JUnitXml.fromfile(str(repo / "junit.xml"))
+    (line,) = (tmp / "output").read_text().splitlines()
+    data = json.loads(base64.b64decode(line.removeprefix("result=")))
+    classroom_valid(data)
+    assert sum(t["score"] for t in data["tests"]) == data["max_score"] == 18

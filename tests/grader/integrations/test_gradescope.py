@@ -13,6 +13,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from bs4 import BeautifulSoup
 from click.testing import CliRunner
 
 from grader.assignment import Assignment, load_assignment
@@ -61,15 +62,16 @@ def test_conversion_keeps_gradescope_fields_and_moves_ours_to_extra_data():
     data = to_gradescope(res, ["softmax", "mse"])
     validate(data)
     assert data["score"] == 2.0 and data["execution_time"] == 1.25
-    assert data["stdout_visibility"] == "hidden" and data["output"].startswith("note")
-    assert "\x1b" not in data["output"]
+    assert data["stdout_visibility"] == "hidden" and data["output_format"] == "html"
+    assert "<pre>note</pre>" in data["output"] and "\x1b" not in data["output"]
     assert [t["visibility"] for t in data["tests"]] == ["visible", "hidden", "after_due_date"]
     assert [t["number"] for t in data["tests"]] == ["2.1", "2.2", "1.1"]
     assert [t["status"] for t in data["tests"]] == ["passed", "failed", "passed"]
-    assert data["tests"][1] | {"extra_data": None} == {
+    assert data["tests"][1] | {"extra_data": None, "output": None} == {
         "score": 0.0, "max_score": 1.0, "status": "failed", "name": "mse does b",
-        "name_format": "text", "number": "2.2", "output": "off", "output_format": "text",
+        "name_format": "text", "number": "2.2", "output": None, "output_format": "html",
         "tags": ["mse"], "visibility": "hidden", "extra_data": None}
+    assert data["tests"][1]["output"].startswith("<pre>off</pre>")
     assert data["extra_data"]["submission_id"] == "alice"
     assert data["extra_data"]["max_score"] == 3.0
     assert data["extra_data"]["sha256"] == "ab" * 32 and "errors" not in data["extra_data"]
@@ -79,9 +81,60 @@ def test_hint_goes_into_the_output_once():
     with_hint = check("a", "mse", passed=False, output="wrong. Likely mistake: sign.",
                       hint="sign")
     bare = dataclasses.replace(with_hint, output="wrong.")
-    tests = to_gradescope(result(with_hint, bare))["tests"]
-    assert tests[0]["output"] == "wrong. Likely mistake: sign."
-    assert tests[1]["output"] == "wrong.\nLikely mistake: sign"
+    for test in to_gradescope(result(with_hint, bare))["tests"]:
+        page = BeautifulSoup(test["output"], "html.parser")
+        assert page.pre is not None and page.pre.text == "wrong."
+        assert page.p is not None and page.p.text == "Likely mistake (sign flipped): sign"
+
+
+HOSTILE = ('<script>alert(1)</script><img src="https://evil.example/x.png"> & '
+           '<a href="javascript:x">')
+
+
+def test_feedback_is_escaped_html_with_nothing_from_elsewhere():
+    traced = check("a", "mse", passed=False, hint=f"hint {HOSTILE}",
+                   output=f"mse(x (2, 3)): expected 1, got {HOSTILE}\n  got:      [1, 2]\n"
+                          "  expected: [1, 3]\n  at submission.py, line 4, in mse: return 1\n"
+                          f"  at helpers.py, line 9, in f: {HOSTILE}")
+    data = to_gradescope(result(traced, check("b", "mse")), ["mse"], title=HOSTILE)
+    validate(data)
+    for fragment in (data["output"], data["tests"][0]["output"]):
+        page = BeautifulSoup(fragment, "html.parser")
+        assert not page.find_all(["script", "img", "a", "link", "style", "iframe"])
+        assert not any(tag.attrs for tag in page.find_all(True)), fragment
+        assert HOSTILE in page.text  # shown as text, whole
+    page = BeautifulSoup(data["tests"][0]["output"], "html.parser")
+    message, trace = page.find_all("pre")
+    assert "  got:      [1, 2]\n  expected: [1, 3]" in message.text  # expected vs got, aligned
+    assert page.details is not None and page.details.summary is not None  # folded
+    assert trace.text.splitlines()[0] == "submission.py, line 4, in mse: return 1"
+    summary = BeautifulSoup(data["output"], "html.parser")
+    assert "1 / 2 points" in summary.text
+    assert [td.text for td in summary.find_all("td")] == ["mse", "1 / 2", "1 / 2"]
+    assert summary.li is not None and summary.li.text == f"mse: hint {HOSTILE}"
+
+
+def test_summary_keeps_hidden_checks_to_their_own_tests():
+    res = result(check("a", "mse", passed=False, output="off by one", hint="visible slip"),
+                 check("b", "mse", "hidden", passed=False, output="secret", hint="hidden slip"),
+                 check("c", "softmax", "after_due_date", passed=False, hint="later slip"))
+    data = to_gradescope(res, ["mse", "softmax"])
+    validate(data)
+    summary = BeautifulSoup(data["output"], "html.parser").text
+    assert "visible slip" in summary and "2 more checks are hidden" in summary
+    assert "hidden slip" not in summary and "later slip" not in summary
+    assert [td.text for td in BeautifulSoup(data["output"], "html.parser").find_all("td")] == [
+        "mse", "0 / 1", "0 / 1"]
+    hidden = BeautifulSoup(data["tests"][1]["output"], "html.parser").text
+    assert "hidden slip" in hidden and "its inputs are not shown" in hidden
+    assert [t["visibility"] for t in data["tests"]] == ["visible", "hidden", "after_due_date"]
+
+
+def test_a_submission_that_could_not_run_says_why_on_top():
+    res = dataclasses.replace(result(check("a", "mse", passed=False)),
+                              failure="SyntaxError: invalid syntax (line 3)")
+    summary = BeautifulSoup(to_gradescope(res)["output"], "html.parser")
+    assert summary.pre is not None and summary.pre.text == "SyntaxError: invalid syntax (line 3)"
 
 
 def test_unknown_visibility_is_hidden_and_internal_errors_stay_out():
@@ -264,7 +317,8 @@ def test_run_autograder_grades_sign_error(archive, tmp_path):
     assert {t["visibility"] for t in data["tests"]} == {"visible", "hidden"}
     failed = [t for t in data["tests"] if t["status"] == "failed"]
     assert [t["number"] for t in failed] == ["4.1", "4.2"]
-    assert all("Likely mistake: the sign is flipped" in t["output"] for t in failed)
+    assert all("the sign is flipped" in BeautifulSoup(t["output"], "html.parser").p.text
+               for t in failed)
     assert "grade --assignment" in done.stdout and "36 / 40" in done.stdout
 
 

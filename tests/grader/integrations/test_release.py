@@ -18,6 +18,7 @@ from grader.assignment import load_assignment
 from grader.cli import main
 from grader.errors import ReleaseError
 from grader.integrations.release import build_release
+from grader.version import __version__
 
 ROOT = Path(__file__).resolve().parents[3]
 A1 = ROOT / "assignments" / "a1"
@@ -25,7 +26,7 @@ BUNDLE_FILES = [
     ".grader-release", "README.md", "checks/conftest.py", "checks/public/test_gradients.py",
     "checks/public/test_losses.py", "checks/public/test_text.py", "data/README.md",
     "data/sentiment.tsv", "handout.html", "handout.md", "rubric.toml", "submission.ipynb",
-    "submission.py", "warmup.py",
+    "submission.py", "warmup.py", f"wheels/dl_grader-{__version__}-py3-none-any.whl",
 ]
 
 
@@ -66,6 +67,9 @@ def test_bundle_holds_the_public_files_only(bundle):
     for kept in ("submission.py", "handout.md", "checks/conftest.py", "data/sentiment.tsv"):
         assert (bundle / kept).read_bytes() == (A1 / kept).read_bytes()
     assert (bundle / "submission.ipynb").read_bytes() == (A1 / "submission.ipynb").read_bytes()
+    shipped = BUNDLE_FILES[-1]
+    assert f"python -m pip install {shipped}" in (bundle / "README.md").read_text()
+    assert zipfile.ZipFile(bundle / shipped).read("grader/version.py")
 
 
 def test_bundle_rubric_lists_the_visible_checks_without_a_reference(bundle):
@@ -85,9 +89,9 @@ def test_bundle_handout_html_is_rendered_and_self_contained(bundle):
     assert "<script" not in page and "Content-Security-Policy" in page
 
 
-def test_a2_bundle_has_its_public_side_and_no_answers_of_any_assignment(tmp_path):
+def test_a2_bundle_has_its_public_side_and_no_answers_of_any_assignment(tmp_path, wheel):
     out = tmp_path / "a2-bundle"
-    run = CliRunner().invoke(main, ["release", "a2", "--out", str(out)])
+    run = CliRunner().invoke(main, ["release", "a2", "--out", str(out), "--wheel", str(wheel)])
     assert run.exit_code == 0, run.output
     names = {str(p.relative_to(out)) for p in files_under(out)}
     assert {"submission.py", "submission.ipynb", "handout.md", "data/corpus.txt",
@@ -106,33 +110,35 @@ def test_a2_bundle_has_its_public_side_and_no_answers_of_any_assignment(tmp_path
     assert not {hashlib.sha256(p.read_bytes()).hexdigest() for p in files_under(out)} & secret
 
 
-def test_release_replaces_an_earlier_bundle_but_nothing_else(tmp_path):
+def test_release_replaces_an_earlier_bundle_but_nothing_else(tmp_path, wheel):
     out = tmp_path / "b"
-    build_release(load_assignment(A1), out)
+    build_release(load_assignment(A1), out, wheel)
     (out / "stale.txt").write_text("from an earlier release")
-    build_release(load_assignment(A1), out)
+    build_release(load_assignment(A1), out, wheel)
     assert not (out / "stale.txt").exists()
     other = tmp_path / "other"
     other.mkdir()
     (other / "notes.txt").write_text("mine")
     with pytest.raises(ReleaseError, match="is not empty and holds no earlier bundle"):
-        build_release(load_assignment(A1), other)
+        build_release(load_assignment(A1), other, wheel)
     with pytest.raises(ReleaseError, match="must go outside the assignment folder"):
-        build_release(load_assignment(A1), A1 / "bundle")
+        build_release(load_assignment(A1), A1 / "bundle", wheel)
+    with pytest.raises(ReleaseError, match="is not a dl_grader wheel"):
+        build_release(load_assignment(A1), tmp_path / "c", A1 / "rubric.toml")
     assert (other / "notes.txt").read_text() == "mine"
 
 
-def test_release_refuses_public_checks_that_use_the_reference(tmp_path):
+def test_release_refuses_public_checks_that_use_the_reference(tmp_path, wheel):
     folder = tmp_path / "a9"
     shutil.copytree(A1, folder, ignore=shutil.ignore_patterns("examples", "__pycache__"))
     check = folder / "checks" / "public" / "test_losses.py"
     check.write_text(check.read_text() + "\n\ndef helper(student, reference):\n    pass\n")
     with pytest.raises(ReleaseError, match=r"test_losses\.py, line \d+: a public check uses "
                                            "the reference fixture"):
-        build_release(load_assignment(folder), tmp_path / "out")
+        build_release(load_assignment(folder), tmp_path / "out", wheel)
     check.write_text("from reference import mse\n")
     with pytest.raises(ReleaseError, match="imports the reference"):
-        build_release(load_assignment(folder), tmp_path / "out")
+        build_release(load_assignment(folder), tmp_path / "out", wheel)
     assert not (tmp_path / "out").exists()
 
 
