@@ -60,6 +60,11 @@ class WarmPool(LocalPool):
             self.close(grace=0.0)
             raise
 
+    def warm(self) -> None:
+        """Start the children now, so the first submission finds them ready."""
+        while len(self.children) < self.jobs:
+            self.children.append(self._new_child())
+
     def close(self, grace: float = 10.0) -> None:
         for child in self.children:
             child.ask_to_stop()
@@ -123,6 +128,10 @@ class Runner:
                 log.exception("could not renew the grading lease")
 
     def _loop(self) -> None:
+        for assignment in self.assignments.values():
+            pool = self.executor(assignment, self.config.jobs)
+            if isinstance(pool, WarmPool):
+                pool.warm()
         while not self._stop.is_set():
             try:
                 with self.factory() as db:
