@@ -6,6 +6,7 @@ from pathlib import Path
 
 from service_support import Live, poll
 
+
 def solution(assignments_dir: Path, name: str = "tiny") -> bytes:
     return (assignments_dir / name / "solution.py").read_bytes()
 
