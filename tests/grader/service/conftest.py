@@ -4,7 +4,7 @@ assignments (``grader new``: one public and one hidden check each) that grade in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -32,10 +32,17 @@ def postgres() -> Iterator[Postgres]:
 
 
 def database_url(request: pytest.FixtureRequest, kind: str, data: Path, name: str) -> str:
+    """The URL of a new database: SQLite in ``data``, or ``name`` on the test cluster."""
     if kind == "sqlite":
         return f"sqlite:///{data / 'grader.db'}"
     pg: Postgres = request.getfixturevalue("postgres")
     return pg.database(name)
+
+
+@pytest.fixture
+def new_database(request: pytest.FixtureRequest) -> Callable[[str, Path, str], str]:
+    """``database_url`` for a test that starts servers of its own."""
+    return lambda kind, data, name: database_url(request, kind, data, name)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
