@@ -1,11 +1,12 @@
 """The job queue, a table: accepted work survives any crash, and no job is graded twice.
 
-A server claims queued jobs with one atomic statement (``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL, so servers sharing a database never wait on nor take each other's jobs; SQLite
-runs one writer at a time anyway) and holds them under a lease it renews while it grades. A
-job whose lease ran out, or whose owner is a dead process on this machine, is queued again
-(:func:`recover`). A result is recorded only by the job's current owner, in the transaction
-that marks the job done, so a job counts once even if two servers graded it.
+A server claims queued jobs by locking them (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+servers sharing a database never wait on nor take each other's jobs) and one UPDATE that
+takes only rows still queued (SQLite runs one writer at a time), and holds them under a
+lease it renews while it grades. A job whose lease ran out, or whose owner is a dead process
+on this machine, is queued again (:func:`recover`). A result is recorded only by the job's
+current owner, in the transaction that marks the job done, so a job counts once even if two
+servers graded it.
 """
 
 from __future__ import annotations
@@ -40,12 +41,17 @@ def claim(db: Session, owner: str, count: int, lease: float) -> list[Job]:
     """Take up to ``count`` queued jobs, oldest first, for ``owner`` (commits)."""
     pick = select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(count)
     if db.get_bind().dialect.name == "postgresql":
+        # Two statements: PostgreSQL may run an IN (... LIMIT n FOR UPDATE SKIP LOCKED)
+        # subquery once per row of an UPDATE, claiming far more than n.
         pick = pick.with_for_update(skip_locked=True)
+    picked = list(db.scalars(pick))
+    # The state test makes the UPDATE the arbiter (on SQLite, two servers may pick the same
+    # rows; the second UPDATE finds them running and claims nothing).
     ids = list(db.scalars(
-        update(Job).where(Job.id.in_(pick.scalar_subquery()), Job.state == "queued")
+        update(Job).where(Job.id.in_(picked), Job.state == "queued")
         .values(state="running", owner=owner, attempts=Job.attempts + 1,
                 lease_until=utcnow() + dt.timedelta(seconds=lease))
-        .returning(Job.id)))
+        .returning(Job.id))) if picked else []
     jobs = list(db.scalars(select(Job).where(Job.id.in_(ids)).order_by(Job.id))) if ids else []
     subs = {j.submission_id for j in jobs}
     if subs:
