@@ -101,3 +101,22 @@ def test_unreadable_uploads_are_refused(service: Live) -> None:
     assert missing.status_code == 422 and "file" in missing.json()["error"]
     unknown = service.submit(student, "submission.py", b"x = 1\n", assignment="nope")
     assert unknown.status_code == 404
+
+
+def test_instructor_pages_and_roster_import(service: Live) -> None:
+    prof, csrf = service.browser(service.instructor)
+    for path in ("/instructor", "/instructor/assignments/tiny",
+                 "/instructor/assignments/tiny/summary", "/instructor/students/s01"):
+        answer = prof.get(path)
+        assert answer.status_code == 200, path
+        assert "<title>" in answer.text and "</html>" in answer.text.rstrip()[-10:], path
+    roster = b"id,name,email\nnew1,New <b>One</b>,new1@example.org\n"
+    answer = prof.post("/instructor/roster", data={"csrf": csrf},
+                       files={"file": ("roster.csv", roster)})
+    assert answer.status_code == 200
+    assert f"{service.url}/login/" in answer.text and "gt_" in answer.text
+    book = prof.get("/instructor").text
+    assert "New &lt;b&gt;One&lt;/b&gt;" in book and "<b>One</b>" not in book  # escaped
+    broken = prof.post("/instructor/roster", data={"csrf": csrf},
+                       files={"file": ("roster.csv", b"name\nx\n")})
+    assert broken.status_code == 422 and "no id column" in broken.text
