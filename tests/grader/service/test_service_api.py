@@ -120,3 +120,26 @@ def test_instructor_pages_and_roster_import(service: Live) -> None:
     broken = prof.post("/instructor/roster", data={"csrf": csrf},
                        files={"file": ("roster.csv", b"name\nx\n")})
     assert broken.status_code == 422 and "no id column" in broken.text
+
+
+def test_concurrent_uploads_are_all_graded_once(service: Live, assignments_dir: Path) -> None:
+    """Six students upload at the same moment: every upload is accepted and graded once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import func, select
+
+    from grader.service.models import Result
+
+    students = [service.student() for _ in range(6)]
+    data = solution(assignments_dir)
+    with ThreadPoolExecutor(len(students)) as pool:
+        answers = list(pool.map(lambda s: service.submit(s, "submission.py", data), students))
+    assert [a.status_code for a in answers] == [202] * len(students)
+    ids = [a.json()["id"] for a in answers]
+    for student, sub in zip(students, ids, strict=True):
+        assert service.graded(student, sub)["score"] == 1.0
+    with service.factory() as db:
+        counts = dict(db.execute(select(Result.submission_id, func.count(Result.id))
+                                 .where(Result.submission_id.in_(ids))
+                                 .group_by(Result.submission_id)).all())
+    assert counts == dict.fromkeys(ids, 1)
