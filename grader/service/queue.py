@@ -68,12 +68,14 @@ def renew(db: Session, owner: str, lease: float) -> None:
     db.commit()
 
 
-def recover(db: Session) -> int:
-    """Queue again the running jobs whose owner is gone; how many (commits)."""
+def recover(db: Session, me: str = "") -> int:
+    """Queue again the running jobs whose owner is gone (``me`` is the caller's owner id);
+    how many (commits)."""
     now = utcnow()
     host = socket.gethostname()
     stale = [j.id for j in db.scalars(select(Job).where(Job.state == "running"))
-             if j.lease_until is None or j.lease_until < now or _dead_here(j.owner, host)]
+             if j.owner != me and (j.lease_until is None or j.lease_until < now
+                                   or _dead_here(j.owner, host))]
     if stale:
         db.execute(update(Job).where(Job.id.in_(stale), Job.state == "running")
                    .values(state="queued", owner=None, lease_until=None))
@@ -88,7 +90,7 @@ def _dead_here(owner: str | None, host: str) -> bool:
         return False
     pid = int(parts[1])
     if pid == os.getpid():
-        return False  # ours, unless the tag differs: then this is an earlier life of our pid
+        return True  # not ours (recover skips those): an earlier process with our pid
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -135,7 +135,7 @@ class Runner:
         while not self._stop.is_set():
             try:
                 with self.factory() as db:
-                    queue.recover(db)
+                    queue.recover(db, self.owner)
                     jobs = queue.claim(db, self.owner, max(4, 4 * self.config.jobs),
                                        self.config.lease_seconds)
                 if jobs:

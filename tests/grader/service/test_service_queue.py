@@ -94,11 +94,11 @@ def test_recover_queues_the_jobs_of_dead_servers(factory: sessionmaker[Session])
         jobs = {j.id: j for j in queue.claim(db, "other-host:1:x", 3, 60)}
         jobs[expired].lease_until = utcnow().replace(year=2000)
         jobs[dead].owner = f"{host}:999999999:x"  # no such process here
-        jobs[live].owner = queue.owner_id()  # this process, lease still running
+        me = jobs[live].owner = queue.owner_id()  # this process, lease still running
         for job in jobs.values():
             db.merge(job)
         db.commit()
-        assert queue.recover(db) == 2
+        assert queue.recover(db, me) == 2
         states = {j.id: j.state for j in db.scalars(select(Job))}
     assert states == {expired: "queued", dead: "queued", live: "running"}
 
