@@ -59,7 +59,7 @@ def migrate(engine: Engine, data: Path) -> None:
                 command.upgrade(alembic, "head")
         except OperationalError as exc:
             raise ServiceError(f"cannot open the database {engine.url!r}: {exc.orig}; check "
-                               "--db (and that the server is running)") from None
+                               "--db (and that the database server is running)") from None
 
 
 @contextmanager
