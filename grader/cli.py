@@ -458,3 +458,10 @@ def _warn_internal(results: list[SubmissionResult]) -> None:
                    "'errors' in their result.json, and the tracebacks above (grader grade "
                    f"also writes them to {ERRORS_LOG} in --out).", err=True)
         sys.exit(1)
+
+
+# The grading service's commands (grader/service/commands.py: its libraries load on use).
+from grader.service.commands import serve_command, users_group  # noqa: E402
+
+main.add_command(serve_command)
+main.add_command(users_group)

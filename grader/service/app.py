@@ -1,0 +1,129 @@
+"""The web application: pages (:mod:`.pages`), the JSON API under ``/api/v1`` (:mod:`.api`),
+the grading thread (:mod:`.runner`) and what guards every response.
+
+Every response carries a Content-Security-Policy that allows nothing external (no script at
+all: the pages work without JavaScript), ``nosniff``, no referrer (a login link must not leak
+through one) and no caching. A request body must declare its length and stay under the
+upload cap (411, 413) before anything reads it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+from fastapi import FastAPI
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from grader.assignment import Assignment
+from grader.report import clean
+from grader.service.config import Config
+from grader.service.runner import Runner
+
+CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; "
+       "frame-ancestors 'none'; base-uri 'none'")
+HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+           (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+           (b"cache-control", b"no-store")]
+FORM_OVERHEAD = 64 * 1024
+"""What a multipart body may hold besides the file (boundaries, the CSRF field)."""
+
+templates = jinja2.Environment(
+    loader=jinja2.ChoiceLoader([jinja2.PackageLoader("grader.service", "templates"),
+                                jinja2.PackageLoader("grader", "templates")]),
+    autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+templates.filters["clean"] = clean
+templates.filters["points"] = lambda x: "" if x is None else f"{x:g}"
+
+
+@dataclass
+class Service:
+    """What every request handler reaches through ``request.app.state.service``."""
+
+    config: Config
+    factory: sessionmaker[Session]
+    assignments: Mapping[str, Assignment]
+    runner: Runner | None = None
+
+    def wake(self) -> None:
+        if self.runner is not None:
+            self.runner.wake()
+
+
+def render(name: str, code: int = 200, /, **context: Any) -> HTMLResponse:
+    return HTMLResponse(templates.get_template(name).render(**context), status_code=code)
+
+
+class Guard:
+    """Security headers on every response; body length checked before the app reads it."""
+
+    def __init__(self, app: ASGIApp, max_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *HEADERS]
+            await send(message)
+
+        refusal = self._refusal(scope)
+        if refusal is not None:
+            await refusal(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
+
+    def _refusal(self, scope: Scope) -> Response | None:
+        if scope["method"] not in ("POST", "PUT", "PATCH"):
+            return None
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        api = scope["path"].startswith("/api/")
+        if length is None or not length.isdigit():
+            return _error(411, "send the Content-Length of the request body", api)
+        if int(length) > self.max_body:
+            return _error(413, f"the upload is larger than {self.max_body - FORM_OVERHEAD} "
+                               "bytes", api)
+        return None
+
+
+def _error(status: int, message: str, api: bool) -> Response:
+    if api:
+        return JSONResponse({"error": message}, status_code=status)
+    return render("error.html", status, status=status, message=message, user=None)
+
+
+def create_app(config: Config, factory: sessionmaker[Session],
+               assignments: Mapping[str, Assignment], grade: bool = True) -> FastAPI:
+    """The service's ASGI app; with ``grade``, its lifespan runs the grading thread."""
+    from grader.service import api, pages
+
+    service = Service(config, factory, assignments)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if grade:
+            service.runner = Runner(factory, config, assignments)
+            service.runner.start()
+        try:
+            yield
+        finally:
+            if service.runner is not None:
+                service.runner.stop()
+
+    app = FastAPI(title="dl-grader", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
+    app.state.service = service
+    pages.install(app)
+    app.mount("/api/v1", api.create_api(service))
+    app.add_middleware(Guard, max_body=config.max_upload + FORM_OVERHEAD)
+    return app

@@ -1,0 +1,1 @@
+"""The Alembic migrations: the only code that creates or changes the service's schema."""

@@ -1,0 +1,191 @@
+"""The grading thread of a server: claims jobs from the queue and grades them where
+``grader grade`` would (the pool of ``--jobs`` trusted processes, or the Dask cluster of
+``--scheduler``), through the batch executors of :mod:`grader.batch`.
+
+This process only reads the stored uploads (the intake: bytes, never imported) and records
+results; pytest runs in the pool's children and student code in their sandboxed workers. The
+children die with this process (``PR_SET_PDEATHSIG``, tied to this long-lived thread), so a
+SIGKILLed server leaves no grader behind; its claimed jobs are queued again at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from multiprocessing.connection import wait
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from grader.assignment import Assignment
+from grader.batch.executor import Emit, Executor, Tick, Todo
+from grader.batch.pool import LocalPool
+from grader.grading import crashed_result
+from grader.outdir import ERRORS_LOG
+from grader.results import SubmissionResult, log_internal_errors
+from grader.service import intake, queue
+from grader.service.config import Config
+from grader.service.models import Job, Submission
+
+log = logging.getLogger("grader")
+ExecutorFactory = Callable[[Assignment, int], Executor]
+
+
+class WarmPool(LocalPool):
+    """The ``--jobs`` pool of :mod:`grader.batch.pool` whose children outlive a batch: each
+    keeps its Grader (and warm zygote) for the next jobs of its assignment, so a submission
+    does not wait for an interpreter, torch and a zygote to start. A child that dies costs
+    its submission only (a crashed result), as in ``grader grade``."""
+
+    def run(self, todo: Todo, emit: Emit, tick: Tick) -> None:
+        waiting = deque(todo)
+        subs = dict(todo)
+        left = len(todo)
+        while len(self.children) < min(self.jobs, left):
+            self.children.append(self._new_child())
+        try:
+            while left:
+                for child in self.children:
+                    if child.task is None and waiting:
+                        child.send(*waiting.popleft())
+                ready = set(wait([c.conn for c in self.children]
+                                 + [c.proc.sentinel for c in self.children], timeout=1.0))
+                for child in list(self.children):
+                    left -= self._collect(child, ready, subs, emit, bool(waiting))
+                tick()
+        except BaseException:
+            self.close(grace=0.0)
+            raise
+
+    def warm(self) -> None:
+        """Start the children now, so the first submission finds them ready."""
+        while len(self.children) < self.jobs:
+            self.children.append(self._new_child())
+
+    def close(self, grace: float = 10.0) -> None:
+        for child in self.children:
+            child.ask_to_stop()
+        for child in self.children:
+            child.stop(grace)
+        self.children = []
+
+
+def make_executor(config: Config) -> ExecutorFactory:
+    """The executor for a batch of ``count`` submissions of an assignment: the assignment's
+    warm pool, or the Dask cluster."""
+    pools: dict[str, WarmPool] = {}
+
+    def build(assignment: Assignment, count: int) -> Executor:
+        if config.scheduler is not None:
+            from grader.batch.cluster import DaskCluster  # Dask only when asked for
+
+            return DaskCluster(config.scheduler, assignment)
+        # Always child processes, even for --jobs 1: pytest must never run in the web server.
+        pool = pools.get(assignment.name)
+        if pool is None:
+            pool = pools[assignment.name] = WarmPool(assignment, max(1, config.jobs))
+        return pool
+
+    return build
+
+
+class Runner:
+    """Grades queued jobs until :meth:`stop`; :meth:`wake` after queueing new work."""
+
+    def __init__(self, factory: sessionmaker[Session], config: Config,
+                 assignments: Mapping[str, Assignment]) -> None:
+        self.factory = factory
+        self.config = config
+        self.assignments = dict(assignments)
+        self.owner = queue.owner_id()
+        self.executor = make_executor(config)
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for target, name in ((self._loop, "grader-runner"), (self._heartbeat, "grader-lease")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(self.config.lease_seconds / 4):
+            try:
+                with self.factory() as db:
+                    queue.renew(db, self.owner, self.config.lease_seconds)
+            except Exception:  # the database restarting: try again at the next beat
+                log.exception("could not renew the grading lease")
+
+    def _loop(self) -> None:
+        for assignment in self.assignments.values():
+            pool = self.executor(assignment, self.config.jobs)
+            if isinstance(pool, WarmPool):
+                pool.warm()
+        while not self._stop.is_set():
+            try:
+                with self.factory() as db:
+                    queue.recover(db, self.owner)
+                    jobs = queue.claim(db, self.owner, max(4, 4 * self.config.jobs),
+                                       self.config.lease_seconds)
+                if jobs:
+                    self.grade(jobs)
+                    continue
+            except Exception:
+                log.exception("the grading loop failed; retrying")
+            self._wake.wait(1.0)
+            self._wake.clear()
+
+    def grade(self, jobs: Sequence[Job]) -> None:
+        """Grade claimed jobs, one batch per assignment."""
+        by_assignment: dict[str, list[tuple[Job, Submission]]] = {}
+        with self.factory() as db:
+            for job in jobs:
+                sub = db.get(Submission, job.submission_id)
+                if sub is not None:
+                    by_assignment.setdefault(sub.assignment, []).append((job, sub))
+        for name, items in by_assignment.items():
+            assignment = self.assignments.get(name)
+            if assignment is None:
+                log.error("jobs %s: assignment %s is no longer served; they stay queued",
+                          [j.id for j, _ in items], name)
+                continue
+            self._grade_batch(assignment, items)
+
+    def _grade_batch(self, assignment: Assignment, items: list[tuple[Job, Submission]]) -> None:
+        uploads = self.config.uploads
+        todo: Todo = [(i, intake.load(uploads, sub.stored, sub.user_id, assignment))
+                      for i, (_, sub) in enumerate(items)]
+        done: set[int] = set()
+
+        def emit(index: int, result: SubmissionResult) -> None:
+            done.add(index)
+            self._record(items[index][0], result)
+
+        try:
+            self.executor(assignment, len(todo)).run(todo, emit, lambda: None)
+        except Exception as exc:  # broken checks, a pool that cannot start: staff must see it
+            log.exception("grading %s failed", assignment.name)
+            for index, sub in todo:
+                if index not in done:
+                    self._record(items[index][0], crashed_result(
+                        assignment, sub, f"the grader failed ({type(exc).__name__}); see the "
+                        "server's log", False))
+
+    def _record(self, job: Job, result: SubmissionResult) -> None:
+        log_internal_errors(result, Path(self.config.data) / ERRORS_LOG)
+        data = json.dumps(result.to_json(), ensure_ascii=False)
+        with self.factory() as db:
+            if not queue.finish(db, job, self.owner, result, data):
+                log.warning("job %s was taken over by another server; its result is dropped",
+                            job.id)
