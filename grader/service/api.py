@@ -4,6 +4,7 @@ describes it. Errors are ``{"error": "..."}`` with 401, 403, 404, 413, 422 or 42
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
@@ -65,8 +66,11 @@ def create_api(service: Service) -> FastAPI:
 
     @api.get("/assignments")
     def assignments(user: Caller) -> list[dict[str, Any]]:
-        return [{"name": a.name, "title": a.title, "deadline": None,
-                 "max_score": a.max_score, "open": True}
+        now = datetime.now(timezone.utc)
+        return [{"name": a.name, "title": a.title,
+                 "deadline": a.deadline.due.isoformat() if a.deadline else None,
+                 "max_score": a.max_score,
+                 "open": not (a.deadline and a.deadline.cutoff and a.deadline.cutoff < now)}
                 for a in service.assignments.values()]
 
     @api.post("/assignments/{name}/submissions", status_code=202)

@@ -1,9 +1,9 @@
 """The service's gradebook: which of a student's submissions counts, and the CSV files.
 
-One submission counts per student and assignment (:func:`counted`): for now the latest
-graded one. The assignment's own policy (deadline, late penalty, best or latest:
-``grader.policy``) plugs in there, so the pages, the JSON API and the CSV files follow it at
-once. The CSV files are written by the same writers as ``grader grade --csv-format``.
+One submission counts per student and assignment (:func:`counted`), by the assignment's own
+policy (deadline, late penalty, best or latest: ``grader.policy``, the same rules as
+``grader grade``), so the pages, the JSON API and the CSV files follow it at once.
+The CSV files are written by the same writers as ``grader grade --csv-format``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from grader.assignment import Assignment
+from grader.integrations import lateness
 from grader.integrations.exports import Student
 from grader.integrations.lms import Batch
 from grader.outdir import GRADES
@@ -33,11 +34,17 @@ class Graded:
 
 
 def counted(attempts: Sequence[Graded], assignment: Assignment) -> Graded | None:
-    """The attempt that counts for the gradebook: the latest graded submission.
-
-    The one place where the assignment's policy (``grader.policy.choose``) is to apply.
-    """
-    return max(attempts, key=lambda g: (g.submission.created_at, g.submission.id), default=None)
+    """The attempt that counts for the gradebook, with its late penalty applied: by the
+    rubric's ``[deadline]`` (best or latest; upload time against the deadline), else the
+    latest graded submission."""
+    ordered = sorted(attempts, key=lambda g: (g.submission.created_at, g.submission.id))
+    chosen = lateness.counted(ordered[0].submission.user_id if ordered else "",
+                              [(g.submission.created_at, g.result) for g in ordered],
+                              assignment.deadline)
+    if chosen is None:
+        return None
+    index, result = chosen
+    return Graded(ordered[index].submission, result)
 
 
 def graded_attempts(db: Session, assignment: str) -> dict[str, list[Graded]]:
