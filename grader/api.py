@@ -90,7 +90,8 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
         results = run_batch(assignment, batch.paths, out, jobs=jobs or available_cpus(),
                             resume=resume, scheduler=scheduler,
                             progress=progress if progress is not None else Progress(on_result),
-                            write_grades=lambda book: batch.write_grades(out, book, assignment))
+                            write_grades=lambda book: batch.write_grades(out, book, assignment),
+                            names=batch.names())
     finally:
         batch.close()
     return BatchResults(results, batch.export.layout if batch.export else None)
