@@ -167,7 +167,7 @@ def line_chart(plot: Plot) -> LineChart | None:
                     if frame.x_lo <= t <= frame.x_hi)
     ticks = tuple(Tick(frame.py(t, scaled=True), _label(10**t if log else t)) for t in y_ticks)
     return LineChart(plot.title, plot.x_label, plot.y_label + (" (log scale)" if log else ""),
-                     WIDTH, HEIGHT + LEGEND_ROW * len(lines), LEFT, TOP, INNER_W, INNER_H,
+                     WIDTH, HEIGHT + 8 + LEGEND_ROW * len(lines), LEFT, TOP, INNER_W, INNER_H,
                      x_ticks, ticks, lines, log, dropped, HEIGHT + 4)
 
 
