@@ -212,7 +212,8 @@ for (const [i, table] of [...document.querySelectorAll('table')].entries()) {
   }
   const frame = (box === document.body ? table : box).getBoundingClientRect();
   if (frame.left < -0.5 || frame.right > vw + 0.5) {
-    problems.push(`table ${i} (${table.closest('section')?.id}) spans ${frame.left}..${frame.right}`);
+    const where = table.closest("section")?.id;
+    problems.push(`table ${i} (${where}) spans ${frame.left}..${frame.right}`);
   }
 }
 const total = [...document.querySelectorAll('th')].find(th => th.textContent.trim() === 'Total');
