@@ -104,10 +104,10 @@ def grade_batch(assignment: Assignment, paths: Sequence[Path], out: Path,
         results = run_batch(assignment, batch.paths, out, jobs=jobs or available_cpus(),
                             resume=resume, scheduler=scheduler,
                             progress=progress if progress is not None else Progress(on_result),
-                            write_grades=write_grades,
+                            write_grades=write_grades, names=batch.names(),
                             adjust=late.apply if late is not None else without_late)
         if similarity:
-            batch_similarity(assignment, batch.paths, out, results.gradebook)
+            batch_similarity(assignment, batch.paths, out, results.gradebook, batch.names())
     finally:
         batch.close()
     return BatchResults(results, batch.export.layout if batch.export else None)

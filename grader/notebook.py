@@ -6,7 +6,11 @@ caller tells the student: a cell starting with a cell magic (``%%time``) is drop
 line magic (``%matplotlib inline``), a shell escape (``!pip install ...``), help (``obj?``) and a
 statement calling ``get_ipython()`` become ``pass`` at the same indentation, so line numbers and
 blocks stay intact. Cells are joined with blank lines, each after a ``# cell N`` comment (N counts
-every cell, markdown included, from 1), so a traceback's line points at its cell.
+every cell, markdown included, from 1). The conversion also returns a
+:class:`~grader.cell_lines.CellLines` map, which the trusted side uses to name a cell and its
+line wherever the worker reports a line of the module, and ``from __future__`` imports that
+open a cell move to the top of the module, where Python (unlike Jupyter's per-cell compiling)
+requires them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 
 import nbformat
 import nbformat.reader
+
+from grader.cell_lines import CellLines, CellModule, first_line
 
 # nbformat's functions are untyped; they are called through this name.
 _nbf: Any = nbformat
@@ -47,22 +53,37 @@ class _Removed:
         self.items.append(f"{where}: {shown[:60]}{'...' if len(shown) > 60 else ''}")
 
 
+@dataclass(frozen=True)
+class Converted:
+    """A notebook as a module: its source, notes for the student, and its line map."""
+
+    source: bytes
+    notes: list[str]
+    cells: CellLines
+
+
 def notebook_to_source(data: bytes, name: str) -> tuple[bytes, list[str]]:
     """The Python module made of the notebook's code cells, and notes for the student.
 
     Raises :class:`NotebookError` for anything that is not a valid notebook.
     """
+    converted = convert_notebook(data, name)
+    return converted.source, converted.notes
+
+
+def convert_notebook(data: bytes, name: str, module: str = "submission.py") -> Converted:
+    """:func:`notebook_to_source` with the map from the module's lines back to the cells."""
     nb = read_notebook(data, name)
     removed = _Removed()
-    parts = []
+    out = CellModule()
     for number, cell in enumerate(nb.cells, start=1):
         if cell.cell_type != "code":
             continue
         source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
         code = strip_ipython(source, number, removed)
         if code.strip():
-            parts.append(f"# cell {number}\n{code.rstrip()}\n")
-    if not parts and not removed.items:
+            out.add_cell(number, code.rstrip().split("\n"), first_line(source))
+    if not out.lines and not removed.items:
         raise NotebookError(f"{name} has no code cells; write your functions in code cells")
     notes = []
     if removed.items:
@@ -71,7 +92,9 @@ def notebook_to_source(data: bytes, name: str) -> tuple[bytes, list[str]]:
         listed += f"; and {more} more" if more > 0 else ""
         notes.append(f"{name}: left out IPython syntax, which plain Python (and so the grader) "
                      f"cannot run: {listed}. Code that needs it will fail.")
-    return "\n\n".join(parts).encode("utf-8"), notes
+    lines, origins = out.joined()
+    cells = CellLines(module, tuple(origins), tuple(out.firsts))
+    return Converted(("\n".join(lines) + "\n").encode("utf-8") if lines else b"", notes, cells)
 
 
 def read_notebook(data: bytes, name: str) -> Any:

@@ -3,7 +3,8 @@
 No plotting library: a chart is a handful of polylines, rectangles and tick labels, so this
 module computes coordinates and the templates (``_charts.html``) draw them. Values come from
 student code: non-finite points are left out (and counted), and a curve spanning more than two
-orders of magnitude is drawn on a log scale so that its tail stays readable.
+orders of magnitude is drawn on a log scale so that its tail stays readable. A line plot's legend
+goes under the plot, never over a curve.
 """
 
 from __future__ import annotations
@@ -15,6 +16,11 @@ from dataclasses import dataclass
 from grader.results import Plot
 
 WIDTH, HEIGHT = 560, 300
+LEGEND_ROW = 16
+LOG_RATIO = 20.0
+"""A curve whose largest value is more than this times its smallest is drawn on a log scale:
+on a linear one, everything under 1/LOG_RATIO of the top (a converged loss, the least-squares
+minimum) lies within a few pixels of the x-axis."""
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 28, 44
 COLOURS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad")
 DASHES = ("", "6 4", "2 3", "8 3 2 3")
@@ -57,6 +63,8 @@ class LineChart:
     log_scale: bool
     dropped: int
     """How many non-finite or non-positive (on a log scale) points were left out."""
+    legend_top: int
+    """Where the legend's first row is: under the plot and its x label."""
 
 
 @dataclass(frozen=True)
@@ -146,7 +154,7 @@ def line_chart(plot: Plot) -> LineChart | None:
     ys = [y for points in finite for _, y in points]
     if not ys:
         return None
-    log = min(ys) > 0 and max(ys) / min(ys) > 100
+    log = min(ys) > 0 and max(ys) / min(ys) > LOG_RATIO
     kept = [[(x, y) for x, y in points if not log or y > 0] for points in finite]
     dropped = sum(len(s.x) for s in plot.series) - sum(len(p) for p in kept)
     frame, y_ticks = _frame(kept, log)
@@ -159,8 +167,8 @@ def line_chart(plot: Plot) -> LineChart | None:
                     if frame.x_lo <= t <= frame.x_hi)
     ticks = tuple(Tick(frame.py(t, scaled=True), _label(10**t if log else t)) for t in y_ticks)
     return LineChart(plot.title, plot.x_label, plot.y_label + (" (log scale)" if log else ""),
-                     WIDTH, HEIGHT, LEFT, TOP, INNER_W, INNER_H, x_ticks, ticks, lines, log,
-                     dropped)
+                     WIDTH, HEIGHT + 8 + LEGEND_ROW * len(lines), LEFT, TOP, INNER_W, INNER_H,
+                     x_ticks, ticks, lines, log, dropped, HEIGHT + 4)
 
 
 def histogram(title: str, x_label: str, labels: Sequence[str],

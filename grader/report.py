@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import jinja2
+from markupsafe import Markup, escape
 
 from grader.assignment import Assignment, CheckSpec
 from grader.diagnose import bug_class_label, without_hint
@@ -38,6 +39,9 @@ _env = jinja2.Environment(
 _env.filters["clean"] = clean
 _env.filters["points"] = lambda x: f"{x:g}"
 _env.filters["percent"] = lambda x: f"{100 * x:.0f}%"
+# Long snake_case names may break after an underscore, so narrow screens need no scrolling.
+_env.filters["breakable"] = lambda name: Markup("_<wbr>").join(
+    escape(part) for part in str(name).split("_"))
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,25 @@ class BugCount:
 
 
 @dataclass(frozen=True)
+class RateGroup:
+    """Checks tied at one pass rate: one line of "hardest checks"."""
+
+    passed: int
+    graded: int
+    checks: tuple[CheckRate, ...]
+
+    @property
+    def rate(self) -> float:
+        return self.passed / self.graded if self.graded else 0.0
+
+
+@dataclass(frozen=True)
 class Row:
     result: SubmissionResult
     points: dict[str, float]
     flags: tuple[str, ...]
+    name: str = ""
+    """The student's name from the roster (or LMS export), "" without one."""
 
 
 @dataclass(frozen=True)
@@ -121,7 +140,7 @@ class Summary:
     names: tuple[str, ...]
     rows: tuple[Row, ...]
     checks: tuple[CheckRate, ...]
-    hardest: tuple[CheckRate, ...]
+    hardest: tuple[RateGroup, ...]
     function_means: tuple[tuple[str, float, float], ...]
     bugs: tuple[BugCount, ...]
     chart: BarChart
@@ -159,29 +178,33 @@ def _bugs(results: Sequence[SubmissionResult], labels: Mapping[str, str]
 
 
 def _histogram(results: Sequence[SubmissionResult], max_score: float) -> BarChart:
+    """Ten bins of a tenth of the maximum each, labelled in points as the title says."""
     counts = [0] * 10
     for r in results:
         fraction = r.score / r.max_score if r.max_score else 0.0
         counts[min(int(fraction * 10), 9)] += 1
-    labels = [f"{10 * i}-{10 * i + 10}" for i in range(10)]
-    return histogram(f"Scores (out of {max_score:g})", "score (% of the maximum)", labels,
-                     counts)
+    labels = [f"{round(max_score * i / 10, 1):g}-{round(max_score * (i + 1) / 10, 1):g}"
+              for i in range(10)]
+    return histogram(f"Scores (out of {max_score:g} points)", "score (points; the last bin "
+                     "includes full marks)", labels, counts)
 
 
-def summary(results: Sequence[SubmissionResult], assignment: Assignment) -> Summary:
-    """Everything the class summary shows, computed from the per-submission results."""
+def summary(results: Sequence[SubmissionResult], assignment: Assignment,
+            names: Mapping[str, str] | None = None) -> Summary:
+    """Everything the class summary shows, computed from the per-submission results;
+    ``names`` maps submission ids to students' names (from a roster)."""
     rates = tuple(
         CheckRate(spec, sum(t.status == "passed" for t in tests), len(tests))
         for spec in assignment.checks
         if (tests := [t for r in results for t in r.tests if t.id == spec.id]))
     full = {layer for r in results for layer in r.isolation if not layer.startswith("REDUCED")}
-    rows = tuple(Row(r, r.points_by_function(assignment.names), _flags(r, full))
-                 for r in results)
+    rows = tuple(Row(r, r.points_by_function(assignment.names), _flags(r, full),
+                     (names or {}).get(r.submission_id, "")) for r in results)
     n = max(len(results), 1)
     means = tuple((name, sum(row.points[name] for row in rows) / n,
                    max((r.max_by_function([name])[name] for r in results), default=0.0))
                   for name in assignment.names)
-    hardest = tuple(sorted((c for c in rates if c.passed < c.graded), key=lambda c: c.rate)[:5])
+    hardest = hardest_groups(rates)
     bugs = _bugs(results, assignment.bug_classes)
     return Summary(assignment.title, assignment, tuple(assignment.names), rows, rates, hardest,
                    means, bugs, _histogram(results, assignment.max_score),
@@ -189,9 +212,26 @@ def summary(results: Sequence[SubmissionResult], assignment: Assignment) -> Summ
 
 
 def render_summary(results: Sequence[SubmissionResult], assignment: Assignment,
+                   names: Mapping[str, str] | None = None,
                    similarity: object | None = None) -> str:
-    """``summary.html``; ``similarity`` (a :class:`~grader.integrations.similarity_pages.
-    SummarySection`) adds the similar submissions' section."""
-    return _env.get_template("summary.html").render(s=summary(results, assignment),
+    """``summary.html``, with the students' ``names`` where given; ``similarity`` (a
+    :class:`~grader.integrations.similarity_pages.SummarySection`) adds the similar
+    submissions' section."""
+    return _env.get_template("summary.html").render(s=summary(results, assignment, names),
                                                     similarity=similarity)
+
+
+def hardest_groups(rates: Sequence[CheckRate], limit: int = 5) -> tuple[RateGroup, ...]:
+    """The ``limit`` lowest pass rates below 100%, each with every check tied at it: five
+    checks at 90% say less as five lines than as one."""
+    groups: list[RateGroup] = []
+    for c in sorted((c for c in rates if c.passed < c.graded), key=lambda c: c.rate):
+        last = groups[-1] if groups else None
+        if last is not None and (last.passed, last.graded) == (c.passed, c.graded):
+            groups[-1] = RateGroup(c.passed, c.graded, (*last.checks, c))
+        elif len(groups) < limit:
+            groups.append(RateGroup(c.passed, c.graded, (c,)))
+        else:
+            break
+    return tuple(groups)
 

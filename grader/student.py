@@ -92,7 +92,8 @@ class Session:
         if self.worker is not None:
             out, err = self.worker.take_output()
             if out or err:
-                self.output.append(OutputRecord(self.check_id, label, out, err))
+                self.output.append(OutputRecord(self.check_id, label, self.relabel(out),
+                                                self.relabel(err)))
 
     def _time(self, key: str, start: float) -> None:
         self.timings[key] = self.timings.get(key, 0.0) + time.monotonic() - start
@@ -127,7 +128,8 @@ class Session:
             self._record("import")
             self._time("import", start)
         if not reply.get("ok"):
-            self.import_failure = StudentFailure(_describe_import_error(reply.get("error")))
+            self.import_failure = StudentFailure(self.relabel(
+                _describe_import_error(reply.get("error"), self.submission.main)))
             raise self.import_failure
         self.names = submission_names(reply.get("names"))
         return self.worker
@@ -154,8 +156,15 @@ class Session:
             self._record(function)
             self._time(function, start)
         if not reply.get("ok"):
-            raise _call_failure(function, reply.get("error"), self.names)
+            failure = _call_failure(function, reply.get("error"), self.names)
+            raise StudentFailure(self.relabel(failure.message),
+                                 self.relabel(failure.hidden_message))
         return reply
+
+    def relabel(self, text: str) -> str:
+        """``text`` naming a notebook's cells where it names lines of its module."""
+        cells = self.submission.cells
+        return cells.relabel(text) if cells is not None else text
 
 
 class StudentProxy:
@@ -262,13 +271,14 @@ def _frames(info: Any) -> str:
     return "".join(lines)
 
 
-def _describe_import_error(info: Any) -> str:
+def _describe_import_error(info: Any, main: str) -> str:
     kind, etype, message = _text(info, "kind"), _text(info, "type"), _text(info, "message")
     if kind == "exit":
         return f"your submission called sys.exit({message}) while being imported"
     where = ""
     if isinstance(info, dict) and type(info.get("lineno")) is int:
-        where = f" at line {info['lineno']}"
+        # Named with the file so that a notebook's line map can rewrite it to its cell.
+        where = f" at {main}, line {info['lineno']}"
     return f"your submission could not be imported: {etype}{where}: {message}{_frames(info)}"
 
 

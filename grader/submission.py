@@ -9,6 +9,7 @@ links, caps on count, size and ratio); files are staged with ``O_EXCL | O_NOFOLL
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -19,8 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from grader.cell_lines import CellLines
 from grader.errors import IntakeError as IntakeError  # re-exported: the intake's error
-from grader.notebook import NotebookError, notebook_to_source
+from grader.notebook import NotebookError, convert_notebook
 from grader.outdir import reserved
 from grader.safezip import ZIP_ERRORS, read_member, safe_zip_paths, zip_members
 
@@ -52,6 +54,8 @@ class Submission:
     """Things worth telling the student or staff (files ignored, bidi controls, ...)."""
     error: str | None = None
     """Why it cannot be graded at all, or None."""
+    cells: CellLines | None = None
+    """For a graded notebook: the main module's lines mapped back to its cells."""
 
 
 def read_submission(path: Path, main_name: str = "submission.py") -> Submission:
@@ -61,12 +65,13 @@ def read_submission(path: Path, main_name: str = "submission.py") -> Submission:
     try:
         raw, digest = _read_any(path, main_name, notes)
         target = module_name(main_name)
-        files = _notebook_as_module(raw, target, path.name, notes)
+        files, cells = _notebook_as_module(raw, target, path.name, notes)
         main = _choose_main(files, target, path)
         _check_text(main, files[main], notes)
     except IntakeError as exc:
         return Submission(sub_id, path, error=str(exc), notes=tuple(notes))
-    return Submission(sub_id, path, files, main, digest, tuple(notes))
+    return Submission(sub_id, path, files, main, digest, tuple(notes),
+                      cells=cells if main == target else None)
 
 
 def module_name(main_name: str) -> str:
@@ -86,24 +91,25 @@ def _read_any(path: Path, main_name: str, notes: list[str]) -> tuple[dict[str, b
                       f"submit {main_name}")
 
 
-def _notebook_as_module(raw: Mapping[str, bytes], target: str, where: str,
-                        notes: list[str]) -> dict[str, bytes]:
-    """The submission's .py files, with the graded notebook (if any) as ``target``."""
+def _notebook_as_module(raw: Mapping[str, bytes], target: str, where: str, notes: list[str]
+                        ) -> tuple[dict[str, bytes], CellLines | None]:
+    """The submission's .py files, with the graded notebook (if any) as ``target``, and that
+    module's line map."""
     py = {name: data for name, data in raw.items() if name.endswith(".py")}
     notebooks = sorted(name for name in raw if name.endswith(".ipynb"))
     if not notebooks:
-        return py
+        return py, None
     chosen = _pick_notebook(notebooks, py, target, where)
     graded = chosen or (target if target in py else "the .py file")
     notes.extend(f"ignored {name}: {graded} is graded" for name in notebooks if name != chosen)
     if chosen is None:
-        return py
+        return py, None
     try:
-        source, nb_notes = notebook_to_source(raw[chosen], chosen)
+        converted = convert_notebook(raw[chosen], chosen, PurePosixPath(target).name)
     except NotebookError as exc:
         raise IntakeError(str(exc)) from None
-    notes.extend(nb_notes)
-    return {**py, target: source}
+    notes.extend(converted.notes)
+    return {**py, target: converted.source}, converted.cells
 
 
 def _pick_notebook(notebooks: list[str], py: Mapping[str, bytes], target: str,
@@ -169,7 +175,7 @@ def _why(base: str) -> str:
 
 def _renamed(sub: Submission, new_id: str, why: str) -> Submission:
     notes = (*sub.notes, f"graded as {new_id}: {why}") if safe_id(sub.id) != new_id else sub.notes
-    return Submission(new_id, sub.origin, sub.files, sub.main, sub.sha256, notes, sub.error)
+    return dataclasses.replace(sub, id=new_id, notes=notes)
 
 
 def stage(sub: Submission, scratch: Path) -> Path:

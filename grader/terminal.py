@@ -94,11 +94,23 @@ def _indent(text: str) -> str:
     return textwrap.indent(text, "  ", lambda line: True)
 
 
+def intake_notes(result: SubmissionResult) -> list[str]:
+    """The notes about the files (IPython syntax left out, files ignored, ...): the result's
+    text above the tests, after the failure."""
+    text, failure = result.output.strip(), result.failure.strip()
+    if failure and text.startswith(failure):
+        text = text[len(failure):]
+    return [line for line in text.strip().split("\n") if line.strip()]
+
+
 def check_summary(result: SubmissionResult, assignment: Assignment, colour: bool = False) -> str:
     """What ``grader check`` prints above the report's path."""
     lines = []
     if result.failure:
         lines += ["Your submission could not run:", _indent(clean(result.failure)), ""]
+    notes = intake_notes(result)
+    if notes:
+        lines += [*(f"Note: {clean(note)}" for note in notes), ""]
     lines.append(table(result, assignment, colour))
     if result.failure:
         return "\n".join(lines)

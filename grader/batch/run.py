@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from grader.assignment import Assignment
@@ -55,14 +55,16 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
               resume: bool = False, scheduler: str | None = None,
               progress: Progress | None = None,
               write_grades: GradebookWriter | None = None,
-              adjust: Adjust | None = None) -> BatchRun:
+              adjust: Adjust | None = None,
+              names: Mapping[str, str] | None = None) -> BatchRun:
     """Grade ``paths`` into ``out``; the results in input order, one per submission.
 
     With ``resume``, a submission whose ``out/<id>/result.json`` matches it (see
     :func:`kept_result`) is not graded again. ``grades.csv`` and ``summary.html`` list every
     submission graded into ``out`` (:mod:`grader.batch.gradebook`), ``write_grades`` (under the
     lock) choosing the layout of ``grades.csv``; ``adjust`` changes each result (new or kept)
-    before it is written. A submission whose files cannot be written
+    before it is written; ``summary.html`` shows the students' ``names`` (by submission id)
+    where given. A submission whose files cannot be written
     keeps its row, marked (``unwritten``). Raises AssignmentError when the checks cannot run,
     BatchError when the batch cannot.
     """
@@ -95,7 +97,7 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
             raise BatchError(f"{len(subs) - len(final)} submission(s) got no result")
         book, merge_notes = merged(final, earlier, out)
         write_atomic(out / GRADES, grades_csv(book, assignment.names))
-        write_atomic(out / SUMMARY, render_summary(book, assignment))
+        write_atomic(out / SUMMARY, render_summary(book, assignment, names))
         notes += [*merge_notes, *(unwritten_note(r) for r in final if r.unwritten)]
         if write_grades is not None:
             notes += write_grades(book)

@@ -5,9 +5,11 @@ GitHub Actions", https://docs.github.com/actions/reference/workflow-commands-for
 Values are escaped as the Actions toolkit does (``escapeData``/``escapeProperty`` in
 actions/toolkit's ``command.ts``): ``%``, CR and LF in the message; also ``:`` and ``,`` in
 properties. The line of ``def name`` (or ``class Name``) comes from parsing the student's source
-with :mod:`ast`: parsed, never executed. A notebook's line is unknown: its annotations name the
-file only. GitHub shows at most 10 error annotations per step, so more failing functions than
-that share the last one.
+with :mod:`ast`: parsed, never executed. A notebook is converted here as intake converts it
+(:func:`grader.notebook.convert_notebook`, on the trusted side): its annotations name the file
+without a line (GitHub's lines would be the JSON's) and say in the title and the message which
+cell, and which line of it, defines the function. GitHub shows at most 10 error annotations
+per step, so more failing functions than that share the last one.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.assignment import Assignment
+from grader.cell_lines import CellLines
+from grader.notebook import NotebookError, convert_notebook
 from grader.report import clean
 from grader.results import SubmissionResult
 from grader.terminal import without_hint
@@ -70,11 +74,26 @@ def definitions(source: Path | None) -> tuple[dict[str, int], int]:
         return {}, 0
 
 
+def notebook_definitions(source: Path | None) -> tuple[dict[str, int], CellLines | None]:
+    """For a notebook: :func:`definition_lines` of the module it is graded as, and the map
+    from that module's lines to the cells ({} and None for anything else)."""
+    if source is None or source.suffix != ".ipynb":
+        return {}, None
+    try:
+        converted = convert_notebook(source.read_bytes(), source.name)
+        return definition_lines(converted.source.decode("utf-8")), converted.cells
+    except (NotebookError, OSError, SyntaxError, ValueError):
+        return {}, None
+
+
 def source_file(submission: Path, main_name: str) -> Path | None:
     """The student's main file for a .py/.ipynb path or a folder; None for a .zip."""
     if submission.is_dir():
+        notebook = submission / Path(main_name).with_suffix(".ipynb").name
         if (submission / main_name).is_file():
             return submission / main_name
+        if notebook.is_file():
+            return notebook
         py = sorted(submission.glob("*.py"))
         return py[0] if len(py) == 1 else None
     return submission if submission.suffix in (".py", ".ipynb") else None
@@ -99,9 +118,21 @@ def github_annotations(result: SubmissionResult, assignment: Assignment, submiss
     if result.failure:
         return [Annotation("submission could not run", _clip(clean(result.failure), 2000),
                            file, syntax_line)]
+    cell_lines, cells = notebook_definitions(source)
     found = [_function_annotation(result, name, file, lines.get(name, 0))
              for name in _failing(result, assignment)]
+    if cells is not None:
+        found = [_in_cell(a, cells, cell_lines.get(a.title, 0)) for a in found]
     return _capped(found, file)
+
+
+def _in_cell(annotation: Annotation, cells: CellLines, line: int) -> Annotation:
+    """A notebook's annotation, naming the cell that defines the function."""
+    place = cells.place(line)
+    if place is None:
+        return annotation
+    title = f"{annotation.title} (cell {cells.cell_of(line)})"
+    return Annotation(title, f"defined at {place}\n{annotation.message}", annotation.file)
 
 
 def _failing(result: SubmissionResult, assignment: Assignment) -> list[str]:

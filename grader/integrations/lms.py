@@ -90,6 +90,11 @@ class Batch:
         write_atomic(out / GRADES, writer[self.csv_format](results, assignment, notes))
         return notes
 
+    def names(self) -> dict[str, str]:
+        """Students' names by submission id, from the export and the roster (which wins)."""
+        people = {**self.students, **(self.roster or {})}
+        return {sid: person.name for sid, person in people.items() if person.name}
+
     def person(self, sid: str) -> Student:
         return (self.roster or {}).get(sid) or self.students.get(sid) or Student(sid)
 

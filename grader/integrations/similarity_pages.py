@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,11 +155,12 @@ def summary_section(sim: Similarity, folder: str, limit: int = 50) -> SummarySec
 
 
 def batch_similarity(assignment: Assignment, paths: Sequence[Path], out: Path,
-                     gradebook: Sequence[SubmissionResult]) -> Similarity:
+                     gradebook: Sequence[SubmissionResult],
+                     names: Mapping[str, str] | None = None) -> Similarity:
     """``grader grade --similarity``: compare the batch's submissions, write the pages into
     ``out/similarity/`` and ``summary.html`` again with their section."""
     sim = compare(read_codes(paths, assignment), boilerplate(assignment))
     write_similarity(sim, out / SIMILARITY, assignment.title)
-    write_atomic(out / SUMMARY, render_summary(gradebook, assignment,
+    write_atomic(out / SUMMARY, render_summary(gradebook, assignment, names,
                                                summary_section(sim, f"{SIMILARITY}/")))
     return sim

@@ -193,3 +193,71 @@ def test_hostile_output_is_shown_as_text(loaded):
     assert seen["alert"] is None and seen["scripts"] == 0, (seen["alert"], seen["scripts"])
     assert HOSTILE_LINE in str(seen["text"]), seen["text"]
     assert "\x1b" not in str(seen["text"]) and "[31m" not in str(seen["text"])
+
+
+# ---- (c) widths: a desktop and a phone ----------------------------------------------------
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+# What a reader could not see: the page scrolling sideways, a table (or the box it scrolls in)
+# cut by the viewport, and where the Total column is.
+MEASURE = """
+const vw = document.documentElement.clientWidth;
+const problems = [];
+const wide = document.scrollingElement.scrollWidth;
+if (wide > vw) problems.push(`the page is ${wide} px wide in a ${vw} px viewport`);
+for (const [i, table] of [...document.querySelectorAll('table')].entries()) {
+  let box = table.parentElement;
+  while (box !== document.body && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) {
+    box = box.parentElement;
+  }
+  const frame = (box === document.body ? table : box).getBoundingClientRect();
+  if (frame.left < -0.5 || frame.right > vw + 0.5) {
+    const where = table.closest("section")?.id;
+    problems.push(`table ${i} (${where}) spans ${frame.left}..${frame.right}`);
+  }
+}
+const total = [...document.querySelectorAll('th')].find(th => th.textContent.trim() === 'Total');
+const box = total ? total.getBoundingClientRect() : null;
+return {width: vw, problems: problems,
+        total: box ? box.left >= 0 && box.right <= vw : null};
+"""
+
+
+@pytest.fixture(scope="module")
+def at_widths(browser: webdriver.Chrome, out: Path, loaded: dict[str, dict[str, object]],
+              tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], dict[str, object]]:
+    """Every page at each width (emulated through the DevTools protocol, which, unlike the
+    window's size, has no minimum): a screenshot and :data:`MEASURE`'s findings."""
+    shots = tmp_path_factory.mktemp("screenshots")
+    seen: dict[tuple[str, str], dict[str, object]] = {}
+    try:
+        for device, width in WIDTHS.items():
+            browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+                "width": width, "height": 900, "deviceScaleFactor": 1,
+                "mobile": device == "phone"})
+            for page in PAGES:
+                browser.get((out / page).as_uri())
+                png = browser.get_screenshot_as_png()
+                (shots / f"{page.replace('/', '_')}-{width}.png").write_bytes(png)
+                with Image.open(io.BytesIO(png)) as image:
+                    shot_width = image.width
+                seen[(page, device)] = {**browser.execute_script(MEASURE), "shot": shot_width,
+                                        "blank": single_colour(png)}
+    finally:
+        browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+    return seen
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+@pytest.mark.parametrize("page", PAGES)
+def test_no_table_is_cut_off(at_widths, page, device):
+    seen = at_widths[(page, device)]
+    # the viewport is the width asked for, less a desktop's vertical scroll bar
+    assert seen["shot"] == WIDTHS[device] and 0 <= WIDTHS[device] - seen["width"] <= 20, seen
+    assert not seen["blank"], f"{page} at {device} width rendered as a single colour"
+    assert not seen["problems"], f"{page} at {WIDTHS[device]} px: {seen['problems']}"
+
+
+@pytest.mark.parametrize("device", list(WIDTHS))
+def test_summary_total_column_is_on_screen(at_widths, device):
+    assert at_widths[("summary.html", device)]["total"] is True

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
-from grader.assignment import Assignment
+from grader.assignment import Assignment, CheckSpec
 from grader.plotting import histogram, line_chart
-from grader.report import render_report, render_summary, summary
+from grader.report import CheckRate, hardest_groups, render_report, render_summary, summary
 from grader.results import OutputBlock, Plot, Series, SubmissionResult
 
 
@@ -64,6 +64,10 @@ def test_summary_shows_histogram_hardest_checks_and_mistakes(graded_dir):
     assert len(bars) == 10 and sum(int(b.get_text().split(": ")[1]) for b in bars) == 11
     hardest = soup.select("#hardest li")
     assert hardest and "passed" in hardest[0].get_text()
+    # the bins are in points, as the title says
+    labels = [b.get_text().split(": ")[0] for b in bars]
+    assert labels[0] == "0-4" and labels[-1] == "36-40"
+    assert "points" in soup.select_one("#scores svg title").get_text()
     mistakes = {tr.select("td")[0].get_text(): int(tr.select("td")[2].get_text())
                 for tr in soup.select("#bugs tbody tr")}
     assert mistakes["sign flipped"] == 1 and mistakes["overflow or NaN"] == 2
@@ -117,6 +121,61 @@ def test_plot_uses_a_log_scale_for_wide_ranges_and_none_when_empty():
     wide = line_chart(Plot("t", "x", "y", (Series("a", (1, 2, 3), (1000.0, 10.0, 0.01)),)))
     assert wide is not None and wide.log_scale and wide.y_label.endswith("(log scale)")
     assert line_chart(Plot("t", "x", "y", (Series("a", (1,), (math.nan,)),))) is None
+
+
+def test_fit_line_like_curve_uses_a_log_scale_so_the_minimum_leaves_the_axis():
+    # the reference fit_line's losses: 1.48 after one epoch, 0.0458 at the end (minimum 0.0456)
+    losses = (1.476, 0.196, 0.0613, 0.048, 0.0460, 0.0458)
+    chart = line_chart(Plot("fit_line", "epoch", "MSE", (
+        Series("your fit_line", tuple(range(1, 7)), losses),
+        Series("least-squares minimum", (1, 6), (0.0456, 0.0456)))))
+    assert chart is not None and chart.log_scale
+    floor = chart.top + chart.inner_height
+    minimum = float(chart.lines[1].points.split()[0].split(",")[1])
+    # on the old linear axis (0 to 1.6) the minimum was 6.5 px above the x-axis
+    assert floor - minimum > 15
+
+
+def test_legend_is_under_the_plot_and_covers_no_curve(graded_dir):
+    chart = line_chart(Plot("t", "x", "y", (Series("a", (0, 10), (1.0, 9.0)),
+                                            Series("b", (0, 10), (9.0, 1.0)))))
+    assert chart is not None
+    assert chart.legend_top >= chart.top + chart.inner_height + 40  # below the x label
+    assert chart.height >= chart.legend_top + 16 * len(chart.lines)
+    soup = page(graded_dir / "correct" / "report.html")
+    for svg in soup.select("figure.chart svg"):
+        frame = svg.select_one("rect")
+        bottom = float(frame["y"]) + float(frame["height"])
+        labels = svg.select("g.legend text")
+        assert len(labels) == 2 and all(float(t["y"]) > bottom + 30 for t in labels)
+        assert all(float(t["y"]) < float(svg["height"]) for t in labels)
+
+
+def test_tied_hardest_checks_are_one_line():
+    specs = [CheckSpec(f"c{i}", "mse", 1.0, "visible", f"check {i}", ("mse",))
+             for i in range(8)]
+    rates = [CheckRate(specs[0], 9, 10), CheckRate(specs[1], 9, 10), CheckRate(specs[2], 5, 10),
+             CheckRate(specs[3], 9, 10), CheckRate(specs[4], 10, 10), CheckRate(specs[5], 9, 10),
+             CheckRate(specs[6], 8, 10), CheckRate(specs[7], 9, 10)]
+    groups = hardest_groups(rates, limit=2)
+    assert [(g.passed, [c.spec.id for c in g.checks]) for g in groups] == [
+        (5, ["c2"]), (8, ["c6"])]
+    groups = hardest_groups(rates)
+    assert [(g.passed, len(g.checks)) for g in groups] == [(5, 1), (8, 1), (9, 5)]
+    assert hardest_groups([CheckRate(specs[4], 10, 10)]) == ()
+
+
+def test_summary_shows_roster_names_and_the_total_first(graded, a1):
+    html = render_summary([graded["correct"], graded["sign_error"]], a1,
+                          {"sign_error": "Zoë <Doe>"})
+    soup = BeautifulSoup(html, "html.parser")
+    heads = [th.get_text(strip=True) for th in soup.select("#submissions thead th")]
+    assert heads[:3] == ["Student", "Total", "Flags"]
+    rows = soup.select("#submissions tbody tr")
+    assert rows[0].select_one("th").get_text(" ", strip=True) == "correct"
+    assert rows[1].select_one("th a").get_text() == "Zoë <Doe>"  # escaped text
+    assert rows[1].select_one("th .id").get_text() == "sign_error"
+    assert rows[1].select_one("td.total").get_text() == "36 / 40"
 
 
 def test_plot_points_stay_inside_the_frame():

@@ -121,7 +121,7 @@ def test_exception_messages_types_and_frames_are_cleaned(kind):
     failure = _call_failure("f", info, ())
     for text in (failure.message, failure.hidden_message):
         assert clean(text), text
-    assert clean(_describe_import_error(info))
+    assert clean(_describe_import_error(info, "submission.py"))
 
 
 def test_arguments_sent_back_are_not_cleaned():

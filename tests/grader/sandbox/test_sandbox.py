@@ -517,7 +517,8 @@ def test_import_error_fails_every_call_the_same_way(open_session):
 def test_syntax_error_names_the_line(open_session):
     _, student = open_session("def mse(a, b):\n    return (a - b) **\n")
     err = student_failure(student.mse, 1, 2)
-    assert err.message.startswith("your submission could not be imported: SyntaxError at line 2: ")
+    assert err.message.startswith(
+        "your submission could not be imported: SyntaxError at submission.py, line 2: ")
 
 
 def test_exit_at_import(open_session):
