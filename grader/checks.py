@@ -187,11 +187,13 @@ class Expect:
             self.fail(f"{call} returned {value}", hint=self._nonfinite_hint())
         return value
 
-    def sequence(self, got: Any, call: str, length: int) -> Sequence[Any]:
-        """A tuple or list of ``length`` items."""
+    def sequence(self, got: Any, call: str, length: int, what: str = "a tuple",
+                 unit: str = "items") -> Sequence[Any]:
+        """A tuple or list of ``length`` items (either is accepted; ``what`` and ``unit`` are
+        how the message names what the handout asks for: "a list" of 60 "floats")."""
         if not isinstance(got, (tuple, list)) or len(got) != length:
             n = f" of {len(got)} items" if isinstance(got, (tuple, list)) else ""
-            self.fail(f"{call} returned {describe(got)}{n}; expected a tuple of {length} items")
+            self.fail(f"{call} returned {describe(got)}{n}; expected {what} of {length} {unit}")
         return got
 
     def module(self, got: Any, call: str) -> RemoteObject:
