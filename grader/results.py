@@ -72,6 +72,10 @@ class CheckResult:
     bug_class: str = ""
     """The hint's class, a key of ``grader.diagnose.BUG_CLASSES``."""
     plot: Plot | None = None
+    staff_output: str = field(default="", compare=False, repr=False)
+    """A hidden check's unfiltered message (its inputs, the reference's figures), for the
+    instructor only: never written to ``result.json`` or a report, only carried from a grading
+    process to the batch's (``to_json(details=True)``)."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,9 @@ class SubmissionResult:
         else:
             data["error_details"] = list(self.error_details)
         data["tests"] = [asdict(t) for t in self.tests]
+        if not details:
+            for test in data["tests"]:
+                del test["staff_output"]
         data["student_output"] = [asdict(b) for b in self.student_output]
         data["timings"] = dict(self.timings)
         del data["unwritten"]

@@ -85,12 +85,18 @@ def cross_entropy_of(logits: np.ndarray, labels: list[int]) -> float:
 
 
 @pytest.fixture(scope="session")
-def step_variants() -> Callable[[float, float, tuple[float, float]], tuple[Variant, ...]]:
+def step_variants() -> Callable[..., tuple[Variant, ...]]:
     """The (new_m, new_c) that the usual mistakes in an SGD step would give."""
 
-    def make(m: float, c: float, right: tuple[float, float]) -> tuple[Variant, ...]:
+    def make(m: float, c: float, right: tuple[float, float],
+             example: tuple[float, float, float] | None = None) -> tuple[Variant, ...]:
         dm, dc = right[0] - m, right[1] - c
-        return (
+        stale = () if example is None else (Variant(Hint(
+            "stale-gradient", "c's gradient is computed after m was updated: compute both "
+            "gradients from the old m and c, then update both"), procedure.stale_update(
+                np.array(m), np.array(c), np.array(example[0]), np.array(example[1]),
+                example[2])),)
+        return (*stale,
             Variant(Hint("missing-factor-2", "the step is half as long as it should be: the "
                          "derivative of (y - ŷ)² is -2 (y - ŷ) times the input, and the 2 is "
                          "missing"), (m + dm / 2, c + dc / 2)),
@@ -119,6 +125,8 @@ def read_losses(expect: Any, got: Any, call: str, epochs: int) -> list[float]:
 
 ONE_LOSS_TOO_MANY = Hint("losses-length", "losses has one entry too many: record the MSE after "
                          "each epoch only, not also before the first")
+LOSSES_NOT_MSE = Hint("losses-not-per-epoch", "losses[e] must be the MSE of the current line "
+                      "over the whole data, recorded after epoch e")
 DIVERGES = Hint("diverges", "the loss grows from epoch to epoch: check that each update "
                 "subtracts lr times the gradient, and the sign of the gradient")
 NOT_UPDATED = Hint("not-updated", "the trained model gives exactly the outputs of an untrained "
@@ -140,10 +148,12 @@ def untrained_hint(student: Any, expect: Any, args: tuple[Any, ...], seed: int,
 
 # ---------------------------------------------------------------- procedure checks' evidence
 
-TINY_SENTENCES = ["good fun good", "bad dull", "fun fun plot", "dull bad plot bad"]
+TINY_SENTENCES = ["good fun", "bad dull plot", "fun plot good", "dull bad"]
 TINY_LABELS = [1, 0, 1, 0]
 TINY_VOCAB = {"bad": 0, "dull": 1, "fun": 2, "good": 3, "plot": 4}
-"""A few examples for the procedure checks: every order of them can be replayed."""
+"""A few examples for the procedure checks: every order of them can be replayed. Lower-case
+words, each once per sentence: a student's train_classifier that uses their own bag_of_words
+gets the same features even if that counts or tokenizes wrongly (its checks judge that)."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +269,7 @@ def helpers() -> SimpleNamespace:
     return SimpleNamespace(
         read_losses=read_losses, untrained_hint=untrained_hint,
         cross_entropy_of=cross_entropy_of, DIVERGES=DIVERGES, NOT_UPDATED=NOT_UPDATED,
+        LOSSES_NOT_MSE=LOSSES_NOT_MSE,
         tiny_run=tiny_run, tiny_features=tiny_features, TINY_LABELS=TINY_LABELS,
         corpus_run=corpus_run, procedure=procedure, vocab_of=vocab_of, bow_matrix=bow_matrix, NOT_SEEDED=NOT_SEEDED,
         SEED_IGNORED=SEED_IGNORED, NEVER_SHUFFLES=NEVER_SHUFFLES, LR_IGNORED=LR_IGNORED,

@@ -33,7 +33,7 @@ def test_sgd_step_random(student, expect, reference, rng, step_variants):
         expected = reference.sgd_step(m, c, x_i, y_i, lr)
         expect.numbers(student.sgd_step(m, c, x_i, y_i, lr), expected,
                        expect.sig(m=m, c=c, x_i=x_i, y_i=y_i, lr=lr), ("new_m", "new_c"),
-                       variants=step_variants(m, c, expected))
+                       variants=step_variants(m, c, expected, (x_i, y_i, lr)))
 
 
 def final_loss(m: float, c: float, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -58,8 +58,9 @@ def test_fit_line_vs_reference(student, expect, reference, rng, helpers):
     expect.that(ours <= theirs * (1 + margin) + 1e-4,
                 f"{call} ended with loss {ours:.4g}; the reference reaches {theirs:.4g}, and the "
                 f"check allows {margin:.0%} more",
-                f"{call} ended with a final loss {ours / max(theirs, 1e-12):.3g} times the "
-                f"reference's (allowed: {1 + margin:.3g} times)",
+                f"{call} ended with a final loss "
+                f"{expect.safe(f'{ours / max(theirs, 1e-12):.3g}')} times the reference's "
+                f"(allowed: {expect.safe(f'{1 + margin:.3g}')} times)",
                 hint=helpers.DIVERGES if losses[-1] > losses[0] else None)
 
 
@@ -115,8 +116,7 @@ def fit_hint(proc, got, starts, xs, ys, lr, helpers):
     for start in starts:
         states = proc.line_epochs(start, xs, ys, lr, len(losses), proc.orders(len(xs)))
         if proc.close(states[-1], target, scale).any():
-            return Hint("losses-not-per-epoch", "the line is right, but losses[e] must be the "
-                        "MSE over the whole data after epoch e")
+            return helpers.LOSSES_NOT_MSE
         for hint, change in named:
             args = {"step": proc.sgd_update, "lr": lr, "visits": None} | change
             if proc.line_explained(got, start, xs, ys, args["lr"], args["step"],

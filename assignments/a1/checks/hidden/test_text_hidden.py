@@ -22,7 +22,8 @@ def test_build_vocab_corpus(student, expect, reference, corpus):
                 f"{call}: {len(missing)} corpus token(s) missing (e.g. {sorted(missing)[:3]}), "
                 f"{len(extra)} unexpected key(s) (e.g. {sorted(map(str, extra))[:3]}); tokenize "
                 "with re.findall(r\"[a-z0-9']+\", sentence.lower())",
-                f"{call}: {len(missing)} token(s) missing, {len(extra)} unexpected key(s)")
+                f"{call}: {expect.safe(len(missing))} token(s) missing, "
+                f"{expect.safe(len(extra))} unexpected key(s)")
     indices = sorted(v for v in got.values() if type(v) is int)
     expect.that(indices == list(range(len(want))),
                 f"{call}: the indices are not the ints 0..{len(want) - 1}, each used once")
@@ -134,8 +135,8 @@ def test_train_classifier_vs_reference(student, expect, reference, corpus, memo,
     if got < want - margin:
         expect.fail(f"{run.call}: held-out accuracy {got:.1%}; the reference reaches {want:.1%} "
                     f"and the check allows {margin:.0%} less",
-                    f"{run.call}: held-out accuracy {got - want:+.1%} from the reference's; the "
-                    f"check allows {margin:.0%} less",
+                    f"{run.call}: held-out accuracy {expect.safe(f'{got - want:+.1%}')} from "
+                    f"the reference's; the check allows {expect.safe(f'{margin:.0%}')} less",
                     hint=helpers.untrained_hint(student, expect, args, 0, run.test_logits,
                                                 x_test))
 

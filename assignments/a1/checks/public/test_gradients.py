@@ -22,7 +22,8 @@ def test_sgd_step_lecture(student, expect, step_variants):
     got = student.sgd_step(0.2, 12.0, 60.0, 63.0, 1e-4)
     expect.numbers(got, (0.668, 12.0078), expect.sig(m=0.2, c=12.0, x_i=60.0, y_i=63.0,
                                                      lr=1e-4), ("new_m", "new_c"),
-                   variants=step_variants(0.2, 12.0, (0.668, 12.0078)))
+                   variants=step_variants(0.2, 12.0, (0.668, 12.0078),
+                                           (60.0, 63.0, 1e-4)))
 
 
 def line_data() -> tuple[torch.Tensor, torch.Tensor]:
@@ -57,7 +58,8 @@ def test_fit_line_converges(student, expect, helpers):
                 hint=helpers.DIVERGES if losses[-1] > losses[0] else None)
     expect.that(abs(losses[-1] - final) <= 1e-3 * max(final, 1.0),
                 f"{call}: losses[-1] = {losses[-1]:.6g}, but the MSE of the returned line over the "
-                f"whole data is {final:.6g}; losses should hold that MSE after each epoch")
+                f"whole data is {final:.6g}; losses should hold that MSE after each epoch",
+                hint=helpers.LOSSES_NOT_MSE)
 
 
 @pytest.mark.rubric("fit-start")
@@ -80,7 +82,8 @@ def test_fit_line_starts_from_m_and_c(student, expect, helpers):
     want = mse_of(m0, c0, x, y)
     expect.that(all(abs(v - want) <= 1e-4 * max(want, 1.0) for v in losses),
                 f"{call}: losses = {[float(f'{v:.6g}') for v in losses]}, but the line did not "
-                f"move, so every epoch's loss is its MSE over the whole data, {want:.6g}")
+                f"move, so every epoch's loss is its MSE over the whole data, {want:.6g}",
+                hint=helpers.LOSSES_NOT_MSE)
 
 
 @pytest.mark.rubric("srg-shapes")
