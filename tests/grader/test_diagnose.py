@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from grader.diagnose import (
     BUG_CLASSES,
+    Evidence,
     Hint,
     Variant,
     bug_class_label,
@@ -17,7 +18,6 @@ from grader.diagnose import (
     with_hint,
     without_hint,
 )
-from grader.diagnose import Evidence
 from grader.diagnose import diagnose as hint_for
 
 EXP = np.array([[1.5, -2.0, 3.0], [0.25, 4.0, -7.0]])

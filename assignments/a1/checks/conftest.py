@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sgd_replay as procedure
 import torch
 
-import sgd_replay as procedure
 from grader import Array, CheckFailure, Hint, StudentFailure, Variant
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "sentiment.tsv"
@@ -271,6 +271,7 @@ def helpers() -> SimpleNamespace:
         cross_entropy_of=cross_entropy_of, DIVERGES=DIVERGES, NOT_UPDATED=NOT_UPDATED,
         LOSSES_NOT_MSE=LOSSES_NOT_MSE,
         tiny_run=tiny_run, tiny_features=tiny_features, TINY_LABELS=TINY_LABELS,
-        corpus_run=corpus_run, procedure=procedure, vocab_of=vocab_of, bow_matrix=bow_matrix, NOT_SEEDED=NOT_SEEDED,
+        corpus_run=corpus_run, procedure=procedure, vocab_of=vocab_of, bow_matrix=bow_matrix,
+        NOT_SEEDED=NOT_SEEDED,
         SEED_IGNORED=SEED_IGNORED, NEVER_SHUFFLES=NEVER_SHUFFLES, LR_IGNORED=LR_IGNORED,
         PILE_UP=PILE_UP, FULL_BATCH=FULL_BATCH)

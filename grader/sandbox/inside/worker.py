@@ -169,8 +169,7 @@ class Worker:
             if op == "bye":
                 return
             handler = {"import": self.do_import, "call": self.do_call, "method": self.do_method,
-                       "signatures": lambda r: {"ok": True,
-                                                "value": signatures(self.module, r["names"])}}
+                       "signatures": self.do_signatures}
             response = handler[op](request)
             for stream in (sys.stdout, sys.stderr):
                 try:
@@ -202,6 +201,9 @@ class Worker:
         self.module = module
         names = sorted(n for n in vars(module) if isinstance(n, str) and not n.startswith("_"))
         return {"ok": True, "names": [n[:100] for n in names[:MAX_NAMES]]}
+
+    def do_signatures(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "value": signatures(self.module, request.get("names"))}
 
     def do_call(self, request: dict[str, Any]) -> dict[str, Any]:
         name = request["name"]
@@ -302,6 +304,8 @@ def signatures(module: Any, names: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names if isinstance(names, list) else []:
         target = vars(module).get(name) if module is not None and isinstance(name, str) else None
+        if target is None:
+            continue
         try:
             params = inspect.signature(target).parameters.values()
             out[name] = [[str(p.name)[:100], p.kind.name, p.default is not p.empty]

@@ -25,9 +25,8 @@ def mse(y_hat, y):
 def softmax(z):
     # shift so the largest logit is 0, then normalise in log space:
     # log softmax = shifted - log(sum(exp(shifted)))
-    shifted = z - z.max()
-    log_p = shifted - torch.logsumexp(shifted, dim=-1, keepdim=True)
-    return torch.exp(log_p)
+    e = torch.exp(z - z.max())
+    return e / e.sum(dim=-1, keepdim=True)
 
 
 def cross_entropy(p_hat, y):
