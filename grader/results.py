@@ -193,6 +193,16 @@ def log_internal_errors(result: SubmissionResult, path: Path | None = None) -> N
             f.write(text)
 
 
+def log_hidden_details(result: SubmissionResult, path: Path) -> None:
+    """Append the unfiltered messages of ``result``'s failed hidden checks to the instructor's
+    file ``path`` (what the students saw went through :func:`grader.redact.hidden_text`)."""
+    notes = [t for t in result.tests if t.staff_output]
+    if notes:
+        with path.open("a", encoding="utf-8") as f:
+            f.write("".join(f"== {result.submission_id} {t.id}: {t.staff_output.rstrip()}\n"
+                            for t in notes))
+
+
 def write_result(result: SubmissionResult, path: Path) -> None:
     write_atomic(path, json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
 

@@ -11,6 +11,7 @@ import pytest
 from grader.api import grade_batch
 from grader.assignment import load_assignment
 from grader.grading import Grader
+from grader.outdir import STAFF_LOG
 from grader.redact import hidden_text, safe, visible_text
 from grader.report import render_report
 from grader.sandbox.text import clean_text
@@ -113,6 +114,9 @@ def test_grade_mode_filters_every_student_visible_page(leaky, tmp_path):
     test = next(t for t in json.loads(data)["tests"] if t["id"] == "add-large")
     assert test["output"] == "add(a, b) returned …; the reference gives …, off by 1.0"
     assert "staff_output" not in test
+    # the instructor's log has it all
+    staff = (tmp_path / STAFF_LOG).read_text()
+    assert "== submission add-large: add(a=4567891.0, b=123456.0) returned 4691348.0" in staff
 
 
 def test_the_instructor_sees_everything(leaky):
