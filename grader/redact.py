@@ -9,8 +9,8 @@ hidden check's failure, every number is masked as ``…`` unless it is
   the rubric's tolerances and time limits, which the handout publishes anyway);
 - on a line of the student's own traceback (``  at submission.py, line 12, ...``),
 
-and ``name=value`` arguments lose their value. Words holding digits (``float32``, ``x_1``) are
-not numbers. The unfiltered text stays available to the instructor
+and ``name=value`` arguments lose their value (unless it is marked safe). Words holding digits
+(``float32``, ``x_1``) are not numbers. The unfiltered text stays available to the instructor
 (``CheckResult.staff_output``). Visible checks' text only loses the safe-markers.
 """
 
@@ -26,7 +26,7 @@ MASK = "…"
 _SAFE = re.compile(f"{_OPEN}([^{_OPEN}{_CLOSE}]*){_CLOSE}")
 _SHAPE = re.compile(r"\((?:\d+,\s?)+\d*\)|\(\)")
 _NUMBER = re.compile(r"(?<![\w])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?%?(?![\w])")
-_KEYWORD = re.compile(r"\b([A-Za-z_]\w*)=(?:'[^']*'|\"[^\"]*\"|[^,)\s]+)")
+_KEYWORD = re.compile(f"\\b([A-Za-z_]\\w*)=(?:'[^']*'|\"[^\"]*\"|[^,)\\s{_OPEN}][^,)\\s]*)")
 _FRAME = "  at "
 
 

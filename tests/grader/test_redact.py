@@ -140,3 +140,7 @@ def test_check_mode_shows_nothing_of_hidden_checks(leaky):
     for page in pages:
         assert not any(s in page for s in SECRETS)
     assert "3 points in 1 hidden checks" in check_summary(result, assignment)
+
+
+def test_a_keyword_keeps_a_value_marked_safe():
+    assert hidden_text(f"f(seed={safe(1)}, lr=0.5)") == "f(seed=1, lr)"
