@@ -141,11 +141,13 @@ class Session:
     def _read_signatures(self, worker: WorkerProcess) -> None:
         """Compare the submission's signatures with the starter's (best effort: a worker that
         does not answer leaves the notes empty, and its next call reports what happened)."""
-        starter = self.assignment.root / self.assignment.submission_name
-        handout = signatures.handout_signatures(starter, self.assignment.names)
-        if not handout or self.signatures_read:
+        if self.signatures_read:
             return
         self.signatures_read = True
+        starter = self.assignment.root / self.assignment.submission_name
+        handout = signatures.handout_signatures(starter, self.assignment.names)
+        if not handout:
+            return
         try:
             reply = worker.request({"op": "signatures", "names": list(handout)}, 10.0)
         except (WorkerTimeout, WorkerGone, protocol.ProtocolError):
