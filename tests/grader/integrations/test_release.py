@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[3]
 A1 = ROOT / "assignments" / "a1"
 BUNDLE_FILES = [
     ".grader-release", "README.md", "checks/conftest.py", "checks/public/test_gradients.py",
-    "checks/public/test_losses.py", "checks/public/test_text.py", "data/README.md",
+    "checks/public/test_losses.py", "checks/public/test_text.py", "checks/sgd_replay.py",
+    "data/README.md",
     "data/sentiment.tsv", "handout.html", "handout.md", "rubric.toml", "submission.ipynb",
     "submission.py", "warmup.py",
 ]
