@@ -201,6 +201,24 @@ def _tiny_run(student: Any, expect: Any, n: int, epochs: int, lr: float,
     return TinyRun(call, out, procedure.params_of(out, len(TINY_VOCAB)))
 
 
+def judge_unreadable(student: Any, expect: Any, runs: dict[Any, Any], run: TinyRun) -> None:
+    """A trained model the replay cannot read (not affine): LogisticRegression's checks judge
+    that when a fresh LogisticRegression is not affine either; otherwise train_classifier
+    returned some other model, and fails."""
+    if "fresh-affine" not in runs:
+        probe = torch.tensor(procedure.probe_rows(len(TINY_VOCAB)), dtype=torch.float32)
+        try:
+            model = expect.module(student.LogisticRegression(len(TINY_VOCAB)), "fresh")
+            out = expect.array(student.method(model, "__call__", probe), "fresh",
+                               shape=(len(probe), 2))
+            runs["fresh-affine"] = procedure.params_of(out, len(TINY_VOCAB)) is not None
+        except (CheckFailure, StudentFailure):
+            runs["fresh-affine"] = False
+    expect.that(not runs["fresh-affine"],
+                f"the model {run.call} returned is not an affine map of its input, though a "
+                "new LogisticRegression is: return the LogisticRegression you trained")
+
+
 def tiny_features(n: int) -> np.ndarray:
     return bow_matrix(TINY_SENTENCES[:n], TINY_VOCAB).double().numpy()
 
@@ -271,6 +289,7 @@ def helpers() -> SimpleNamespace:
         cross_entropy_of=cross_entropy_of, DIVERGES=DIVERGES, NOT_UPDATED=NOT_UPDATED,
         LOSSES_NOT_MSE=LOSSES_NOT_MSE,
         tiny_run=tiny_run, tiny_features=tiny_features, TINY_LABELS=TINY_LABELS,
+        judge_unreadable=judge_unreadable,
         corpus_run=corpus_run, procedure=procedure, vocab_of=vocab_of, bow_matrix=bow_matrix,
         NOT_SEEDED=NOT_SEEDED,
         SEED_IGNORED=SEED_IGNORED, NEVER_SHUFFLES=NEVER_SHUFFLES, LR_IGNORED=LR_IGNORED,

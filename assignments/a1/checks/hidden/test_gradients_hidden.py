@@ -92,9 +92,10 @@ def test_fit_line_per_example_sgd(student, expect, helpers):
     call, got = fit_run(student, expect, helpers, x, y, lr, 2, seed=5, m=m0, c=c0)
     if any(proc.line_explained(got, s, xs, ys, lr) for s in starts):
         return
-    expect.fail(f"{call} -> m, c, losses: no order of visiting the 4 examples explains them as "
-                "per-example SGD (rule: update after each single example, visit every example "
-                "once per epoch, record the MSE over the whole data after each epoch)",
+    expect.fail(f"{call} -> m, c, losses: no order of visiting the {expect.safe(4)} examples "
+                "explains them as per-example SGD (rule: update after each single example, "
+                "visit every example once per epoch, record the MSE over the whole data after "
+                "each epoch)",
                 hint=fit_hint(proc, got, starts, xs, ys, lr, helpers))
 
 

@@ -71,6 +71,7 @@ def test_train_classifier_per_example_sgd(student, expect, runs, helpers):
     proc, n, lr, seed = helpers.procedure, 3, 0.5, 3
     start = helpers.tiny_run(student, expect, runs, n, 0, lr, seed)
     if start.params is None:
+        helpers.judge_unreadable(student, expect, runs, start)
         return  # not an affine model: LogisticRegression's own checks judge that
     frozen = helpers.tiny_run(student, expect, runs, n, 1, 0.0, seed)
     again = helpers.tiny_run(student, expect, runs, n, 0, lr, seed, fresh=True)
@@ -81,6 +82,8 @@ def test_train_classifier_per_example_sgd(student, expect, runs, helpers):
                 "lr=0 no step may change it (rule: the optimiser uses the given lr)",
                 hint=helpers.LR_IGNORED)
     run = helpers.tiny_run(student, expect, runs, n, 1, lr, seed)
+    if run.params is None:
+        helpers.judge_unreadable(student, expect, runs, run)
     x, labels = helpers.tiny_features(n), helpers.TINY_LABELS[:n]
     got = np.concatenate([run.params[0].ravel(), run.params[1]]) if run.params else None
     want = proc.classifier_candidates(start.params, x, labels, lr)
