@@ -196,4 +196,5 @@ def test_installed_wheel_checks_a_bundle_outside_the_repository(wheel, bundle, t
         run = grader("check", str(starter / name), "--assignment", str(starter), "--no-color")
         assert run.returncode == 0, run.stdout + run.stderr
         assert "total                         0 / 18" in run.stdout
-        assert "mse raised NotImplementedError" in run.stdout
+        # the starter's placeholders fold into one line naming the functions
+        assert "not implemented yet (the starter's NotImplementedError): mse, " in run.stdout
