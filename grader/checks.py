@@ -17,7 +17,8 @@ from typing import Any, NoReturn
 import numpy as np
 
 from grader.assignment import Assignment, CheckSpec
-from grader.diagnose import Hint, Variant, diagnose, with_hint
+from grader.diagnose import Evidence, Hint, Variant, diagnose, with_hint
+from grader.redact import hidden_text, safe, visible_text
 from grader.results import Plot, Series
 from grader.sandbox.inside.protocol import Array, Opaque
 from grader.student import RemoteObject
@@ -30,14 +31,18 @@ class CheckFailure(AssertionError):
 
     def __init__(self, message: str, hidden_message: str | None = None,
                  hint: Hint | None = None) -> None:
-        super().__init__(with_hint(message, hint))
-        self.message = message
+        # ``message`` is for visible checks (figures marked safe for hidden ones lose their
+        # marks); ``hidden_message`` keeps them for the filter (:mod:`grader.redact`).
+        self.message = visible_text(message)
         self.hidden_message = hidden_message or message
+        super().__init__(with_hint(self.message, hint))
         self.hint = hint
 
     def message_for(self, visible: bool) -> str:
-        """The message and its hint (hints name a mistake, never an input or an answer)."""
-        return with_hint(self.message if visible else self.hidden_message, self.hint)
+        """The message and its hint (hints name a mistake, never an input or an answer); a
+        hidden check's goes through the filter (:func:`grader.redact.hidden_text`)."""
+        return with_hint(self.message if visible else hidden_text(self.hidden_message),
+                         self.hint)
 
 
 def describe(value: Any) -> str:
@@ -103,6 +108,8 @@ class Expect:
         self.visible = spec.public
         self.assignment = assignment
         self.recorded_plot: Plot | None = None
+        self.evidence: list[Evidence] = []
+        """Comparisons of this check that passed (a hint must not contradict them)."""
 
     def plot(self, title: str, x_label: str, y_label: str,
              series: Mapping[str, Sequence[tuple[float, float]]]) -> None:
@@ -115,6 +122,12 @@ class Expect:
             Series(label, tuple(_float_or_nan(x) for x, _ in points),
                    tuple(_float_or_nan(y) for _, y in points))
             for label, points in series.items()))
+
+    @staticmethod
+    def safe(value: object) -> str:
+        """``value`` as a figure a hidden check may show (an error size, a count): every other
+        number in a hidden check's text is masked (:mod:`grader.redact`)."""
+        return safe(value)
 
     def setting(self, key: str) -> Any:
         return self.assignment.setting(self.function, key)
@@ -141,12 +154,13 @@ class Expect:
         return tuple(k.strip() for k in str(own).split(","))
 
     def array(self, got: Any, call: str, shape: Sequence[int] | None = None,
-              kinds: Sequence[str] | None = None, floating: bool = True
-              ) -> np.ndarray[Any, Any]:
+              kinds: Sequence[str] | None = None, floating: bool = True,
+              nonfinite_hint: Hint | None = None) -> np.ndarray[Any, Any]:
         """Check type, shape, dtype kind and finiteness; return the values as float64.
 
         ``kinds``: what the student may return (``tensor``, ``ndarray``, ``npscalar``);
-        default: :meth:`kinds`.
+        default: :meth:`kinds`. ``nonfinite_hint``: what a nan or inf means here, when the
+        check can tell better than the rubric's ``nonfinite_hint``.
         """
         kinds = self.kinds() if kinds is None else kinds
         if not isinstance(got, Array) or got.kind not in kinds:
@@ -168,8 +182,9 @@ class Expect:
             self.fail(f"{call} returned {describe(got)}; expected real numbers")
         if not np.isfinite(values).all():
             bad = int((~np.isfinite(values)).sum())
-            self.fail(f"{call} returned {bad} non-finite value(s) (nan or inf) of {values.size}",
-                      hint=self._nonfinite_hint())
+            self.fail(f"{call} returned {safe(bad)} non-finite value(s) (nan or inf) of "
+                      f"{safe(values.size)}",
+                      hint=nonfinite_hint or self._nonfinite_hint())
         return values
 
     def number(self, got: Any, call: str) -> float:
@@ -187,11 +202,14 @@ class Expect:
             self.fail(f"{call} returned {value}", hint=self._nonfinite_hint())
         return value
 
-    def sequence(self, got: Any, call: str, length: int) -> Sequence[Any]:
-        """A tuple or list of ``length`` items."""
+    def sequence(self, got: Any, call: str, length: int, what: str = "a tuple",
+                 unit: str = "items") -> Sequence[Any]:
+        """A tuple or list of ``length`` items (either is accepted; ``what`` and ``unit`` are
+        how the message names what the handout asks for: "a list" of 60 "floats")."""
         if not isinstance(got, (tuple, list)) or len(got) != length:
-            n = f" of {len(got)} items" if isinstance(got, (tuple, list)) else ""
-            self.fail(f"{call} returned {describe(got)}{n}; expected a tuple of {length} items")
+            n = f" of {safe(len(got))} items" if isinstance(got, (tuple, list)) else ""
+            self.fail(f"{call} returned {describe(got)}{n}; expected {what} of {safe(length)} "
+                      f"{unit}")
         return got
 
     def module(self, got: Any, call: str) -> RemoteObject:
@@ -209,13 +227,14 @@ class Expect:
     def close(self, got: Any, expected: Any, call: str, *, shape: Sequence[int] | None = None,
               kinds: Sequence[str] | None = None, n: int | None = None,
               rtol: float | None = None, atol: float | None = None,
-              variants: Sequence[Variant] = ()) -> None:
+              variants: Sequence[Variant] = (), nonfinite_hint: Hint | None = None) -> None:
         """An array/tensor result equal to ``expected`` within the function's tolerance.
 
         ``variants`` are the answers known mistakes would give, for the hint on failure.
         """
         exp = np.asarray(expected, dtype=np.float64)
-        vals = self.array(got, call, shape=exp.shape if shape is None else shape, kinds=kinds)
+        vals = self.array(got, call, shape=exp.shape if shape is None else shape, kinds=kinds,
+                          nonfinite_hint=nonfinite_hint)
         self._compare(vals, exp, call, n, rtol, atol, variants)
 
     def scalar(self, got: Any, expected: float, call: str, *, n: int | None = None,
@@ -243,24 +262,30 @@ class Expect:
                       for i, item in enumerate(items)]
         # a mistake shows best in the whole tuple (both gradients flipped, say)
         hint = diagnose(np.asarray(values), np.asarray(expected, dtype=np.float64), n=n,
-                        variants=variants)
+                        variants=variants, evidence=self.evidence)
         for i, (value, exp) in enumerate(zip(values, expected, strict=True)):
             self._compare(np.asarray(value), np.asarray(float(exp)),
-                          f"{call} -> {labels[i]}", n, rtol, atol, hint=hint)
+                          f"{call} -> {labels[i]}", n, rtol, atol, hint=hint, record=False)
+        # evidence is the whole tuple: one right item says nothing about another's mistake
+        self.evidence.append(Evidence(np.asarray(values), np.asarray(expected, dtype=np.float64),
+                                      n))
 
     def _compare(self, got: np.ndarray[Any, Any], exp: np.ndarray[Any, Any], call: str,
                  n: int | None, rtol: float | None, atol: float | None,
-                 variants: Sequence[Variant] = (), hint: Hint | None = None) -> None:
+                 variants: Sequence[Variant] = (), hint: Hint | None = None,
+                 record: bool = True) -> None:
         rtol = float(self.setting("rtol") if rtol is None else rtol)
         atol = float(self.setting("atol") if atol is None else atol)
         diff = np.abs(got - exp)
         allowed = atol + rtol * np.abs(exp)
         bad = diff > allowed
         if not bad.any():
+            if record:
+                self.evidence.append(Evidence(got, exp, n))
             return
         worst = np.unravel_index(int(np.argmax(diff - allowed)), diff.shape) if diff.ndim else ()
         tol = f"(rtol {rtol:g}, atol {atol:g})"
-        hint = hint or diagnose(got, exp, n=n, variants=variants)
+        hint = hint or diagnose(got, exp, n=n, variants=variants, evidence=self.evidence)
         if got.ndim == 0:
             public = (f"{call} returned {fmt(float(got))}, expected {fmt(float(exp))}: "
                       f"|diff| {fmt(float(diff))} > atol + rtol·|expected| = "
@@ -272,9 +297,10 @@ class Expect:
                       f"{fmt(float(got[worst]))}, expected {fmt(float(exp[worst]))}) exceeds "
                       f"atol + rtol·|expected| {tol}.\n  got:      {show(got)}\n  expected: "
                       f"{show(exp)}.")
-        hidden = (f"{call}: {int(bad.sum())} of {bad.size} value(s) outside the tolerance "
-                  f"{tol}; largest |diff| {fmt(float(diff.max()))}, largest relative error "
-                  f"{fmt(float((diff / np.maximum(np.abs(exp), 1e-12)).max()))}.")
+        rel = float((diff / np.maximum(np.abs(exp), 1e-12)).max())
+        hidden = (f"{call}: {safe(int(bad.sum()))} of {safe(bad.size)} value(s) outside the "
+                  f"tolerance {safe(tol)}; largest |diff| {safe(fmt(float(diff.max())))}, "
+                  f"largest relative error {safe(fmt(rel))}.")
         self.fail(public, hidden, hint=hint)
 
 

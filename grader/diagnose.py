@@ -11,7 +11,7 @@ relative error, and the right answer is not itself (near) zero.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,9 @@ BUG_CLASSES: dict[str, str] = {
     "probabilities-not-logits": "probabilities instead of logits",
     "not-updated": "parameters never updated",
     "diverges": "training diverges",
+    "factor-2-or-sum": "extra factor 2 or sum instead of mean",
+    "half-or-mean": "missing factor 2 or mean instead of sum",
+    "wrong-signature": "signature differs from the handout's",
 }
 """The grader's own bug classes, with the label the class summary shows.
 
@@ -101,30 +104,72 @@ def _fits(got: np.ndarray[Any, Any], target: np.ndarray[Any, Any]) -> bool:
     return bool(np.abs(got - target).max(initial=0.0) <= _REL * scale)
 
 
-def _factors(n: int | None) -> list[tuple[float, Hint]]:
-    factors = [
-        (-1.0, Hint("sign-flipped", "the sign is flipped: the values have the right size but "
-                    "the opposite sign; check the derivative of (y - ŷ)², which brings a minus "
-                    "sign")),
-        (2.0, Hint("extra-factor-2", "every value is twice the expected one: an extra "
-                   "factor 2")),
-        (0.5, Hint("missing-factor-2", "every value is half the expected one: a missing factor 2 "
-                   "(the derivative of a square brings down a 2)")),
-        (-2.0, Hint("sign-flipped", "the sign is flipped and there is an extra factor 2")),
-        (-0.5, Hint("sign-flipped", "the sign is flipped and a factor 2 is missing")),
+Factor = tuple[Callable[[int | None], float | None], Hint]
+"""How a mistake scales the right answer (a function of the batch's N; None: it cannot say)."""
+
+
+def _factors(n: int | None) -> list[Factor]:
+    def const(k: float) -> Callable[[int | None], float | None]:
+        return lambda _n: k
+
+    factors: list[Factor] = [
+        (const(-1.0), Hint("sign-flipped", "the sign is flipped: the values have the right size "
+                           "but the opposite sign; check the derivative of (y - ŷ)², which "
+                           "brings a minus sign")),
+        (const(2.0), Hint("extra-factor-2", "every value is twice the expected one: an extra "
+                          "factor 2")),
+        (const(0.5), Hint("missing-factor-2", "every value is half the expected one: a missing "
+                          "factor 2 (the derivative of a square brings down a 2)")),
+        (const(-2.0), Hint("sign-flipped", "the sign is flipped and there is an extra factor 2")),
+        (const(-0.5), Hint("sign-flipped", "the sign is flipped and a factor 2 is missing")),
     ]
-    if n is not None and n > 2:
+    if n is not None and n >= 2:
         factors += [
-            (float(n), Hint("sum-not-mean", f"every value is N = {n} times too large: a sum "
-                            "where a mean belongs (divide by N)")),
-            (1.0 / n, Hint("mean-not-sum", f"every value is N = {n} times too small: a mean "
-                           "(1/N) where a sum belongs")),
+            (lambda k: None if k is None else float(k), Hint(
+                "sum-not-mean", f"every value is N = {n} times too large: a sum where a mean "
+                "belongs (divide by N)")),
+            (lambda k: None if k is None else 1.0 / k, Hint(
+                "mean-not-sum", f"every value is N = {n} times too small: a mean (1/N) where "
+                "a sum belongs")),
         ]
     return factors
 
 
+_AMBIGUOUS = {
+    frozenset({"extra-factor-2", "sum-not-mean"}): (
+        "factor-2-or-sum", "every value is twice the expected one, and with N = 2 rows that "
+        "fits two mistakes: an extra factor 2, or a sum where a mean belongs (divide by N); "
+        "try your function on a batch of another size to tell which"),
+    frozenset({"missing-factor-2", "mean-not-sum"}): (
+        "half-or-mean", "every value is half the expected one, and with N = 2 rows that fits "
+        "two mistakes: a missing factor 2, or a mean (1/N) where a sum belongs"),
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A comparison of the same check that passed: the values were right for this N."""
+
+    got: np.ndarray[Any, Any]
+    expected: np.ndarray[Any, Any]
+    n: int | None
+
+
+def _ruled_out(scale: Callable[[int | None], float | None],
+               evidence: Sequence[Evidence]) -> bool:
+    """Whether a mistake that multiplies answers by ``scale(N)`` contradicts a passed
+    comparison (it would have made that one wrong too)."""
+    for seen in evidence:
+        k = scale(seen.n)
+        if k is not None and abs(k - 1.0) > 1e-9 and np.abs(seen.expected).max(
+                initial=0.0) > 1e-9:
+            return True
+    return False
+
+
 def diagnose(got: np.ndarray[Any, Any], expected: np.ndarray[Any, Any],
-             n: int | None = None, variants: Sequence[Variant] = ()) -> Hint | None:
+             n: int | None = None, variants: Sequence[Variant] = (),
+             evidence: Sequence[Evidence] = ()) -> Hint | None:
     """The likely mistake that turns ``expected`` into ``got``, or None when nothing fits.
 
     Args:
@@ -132,6 +177,9 @@ def diagnose(got: np.ndarray[Any, Any], expected: np.ndarray[Any, Any],
         expected: the right values.
         n: the number of examples, if a sum-versus-mean mistake is possible.
         variants: known-wrong answers to try first.
+        evidence: the check's comparisons that passed: where two mistakes fit (a factor 2
+            with N = 2), one that would have failed one of them is not named; when the
+            evidence cannot tell them apart, the hint names both.
     """
     for variant in variants:
         if _fits(got, np.asarray(variant.value, dtype=np.float64)):
@@ -141,7 +189,11 @@ def diagnose(got: np.ndarray[Any, Any], expected: np.ndarray[Any, Any],
     if np.abs(got).max(initial=0.0) < 1e-12:
         return Hint("all-zero", "every value is zero: is the computation (or the update) "
                     "missing?")
-    for factor, hint in _factors(n):
-        if _fits(got, factor * expected):
-            return hint
-    return None
+    fitting = [(scale, hint) for scale, hint in _factors(n)
+               if (k := scale(n)) is not None and _fits(got, k * expected)]
+    if len(fitting) > 1:  # the evidence may single one out (a pass at N = 1 rules out the 2)
+        fitting = [f for f in fitting if not _ruled_out(f[0], evidence)] or fitting
+    classes = frozenset(h.bug_class for _, h in fitting)
+    if len(classes) > 1 and classes in _AMBIGUOUS:
+        return Hint(*_AMBIGUOUS[classes])
+    return fitting[0][1] if fitting else None

@@ -16,7 +16,9 @@ ERRORS_LOG = "grader-errors.log"
 """The instructor's log of internal errors (tracebacks never go into result.json)."""
 SIMILARITY = "similarity"
 """The folder of ``grader grade --similarity``'s pages."""
-BATCH_FILES = (GRADES, SUMMARY, LOCK, ERRORS_LOG, SIMILARITY)
+STAFF_LOG = "grader-hidden.log"
+"""The instructor's log of hidden checks' unfiltered messages (inputs, reference figures)."""
+BATCH_FILES = (GRADES, SUMMARY, LOCK, ERRORS_LOG, STAFF_LOG, SIMILARITY)
 """Every file (or folder) a batch writes directly into ``DIR``. Temporary files (``.NAME.XXXX.tmp``,
 staged by :func:`grader.results.write_atomic`) start with a dot, which no id may."""
 SUBMISSION_FILES = ("result.json", "report.html")

@@ -31,6 +31,10 @@ INTERNAL = ("the grader could not run this check (an internal error, reported to
             "staff, who will regrade)")
 
 
+SIGNATURE_HINT = Hint("wrong-signature", "the grader calls each name with the handout's "
+                      "parameters: restore the starter's signature (names, order and defaults)")
+
+
 class InternalErrors(list[str]):
     """Internal errors of a session: one short line each (the check and the exception type,
     never source lines or a traceback: ``result.json`` may reach students), and in ``details``
@@ -53,6 +57,7 @@ class _Outcome:
     message: str = ""
     duration: float = 0.0
     hint: Hint | None = None
+    staff: str = ""
 
 
 class GradingPlugin:
@@ -177,12 +182,21 @@ class GradingPlugin:
             outcome.message = self._message(item, call.excinfo)
             if isinstance(call.excinfo.value, CheckFailure):
                 outcome.hint = call.excinfo.value.hint
+            note = self.session.signature_notes.get(self.specs[item.nodeid].function)
+            if note and outcome.message != INTERNAL:
+                # said first: whatever the call then broke follows from it
+                outcome.message = f"{note}.\n{outcome.message}"
+                outcome.hint = SIGNATURE_HINT
         return report
 
     def _message(self, item: pytest.Item, excinfo: pytest.ExceptionInfo[BaseException]) -> str:
         spec = self.specs[item.nodeid]
         exc = excinfo.value
         if isinstance(exc, (CheckFailure, StudentFailure)):
+            if not spec.public:
+                # The student sees the filtered text (message_for: grader.redact.hidden_text,
+                # so no input or reference figure gets out); the instructor sees everything.
+                self.outcomes[item.nodeid].staff = exc.message_for(True)
             return exc.message_for(spec.public)
         detail = "".join(traceback.format_exception(exc))
         if isinstance(exc, pytest.skip.Exception):
@@ -212,6 +226,6 @@ class GradingPlugin:
                 output=out.message, duration=round(out.duration, 4),
                 hint=out.hint.text if out.hint and not passed else "",
                 bug_class=out.hint.bug_class if out.hint and not passed else "",
-                plot=plots.get(spec.id),
+                plot=plots.get(spec.id), staff_output=out.staff if not passed else "",
             ))
         return tuple(results)

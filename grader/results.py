@@ -74,6 +74,10 @@ class CheckResult:
     bug_class: str = ""
     """The hint's class, a key of ``grader.diagnose.BUG_CLASSES``."""
     plot: Plot | None = None
+    staff_output: str = field(default="", compare=False, repr=False)
+    """A hidden check's unfiltered message (its inputs, the reference's figures), for the
+    instructor only: never written to ``result.json`` or a report, only carried from a grading
+    process to the batch's (``to_json(details=True)``)."""
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,9 @@ class SubmissionResult:
         else:
             data["error_details"] = list(self.error_details)
         data["tests"] = [asdict(t) for t in self.tests]
+        if not details:
+            for test in data["tests"]:
+                del test["staff_output"]
         data["student_output"] = [asdict(b) for b in self.student_output]
         data["timings"] = dict(self.timings)
         del data["unwritten"]
@@ -192,6 +199,16 @@ def log_internal_errors(result: SubmissionResult, path: Path | None = None) -> N
     if path is not None:
         with path.open("a", encoding="utf-8") as f:
             f.write(text)
+
+
+def log_hidden_details(result: SubmissionResult, path: Path) -> None:
+    """Append the unfiltered messages of ``result``'s failed hidden checks to the instructor's
+    file ``path`` (what the students saw went through :func:`grader.redact.hidden_text`)."""
+    notes = [t for t in result.tests if t.staff_output]
+    if notes:
+        with path.open("a", encoding="utf-8") as f:
+            f.write("".join(f"== {result.submission_id} {t.id}: {t.staff_output.rstrip()}\n"
+                            for t in notes))
 
 
 def write_result(result: SubmissionResult, path: Path) -> None:

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader import signatures
 from grader.assignment import Assignment
+from grader.redact import hidden_text, safe, visible_text
 from grader.sandbox.inside import protocol
 from grader.sandbox.text import clean_text
 from grader.sandbox.zygote import Limits, WorkerGone, WorkerProcess, WorkerTimeout, Zygote
@@ -33,12 +35,12 @@ class StudentFailure(Exception):
     """Student code did not produce a usable value; the check fails with this message."""
 
     def __init__(self, message: str, hidden_message: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(visible_text(message))
+        self.message = visible_text(message)
         self.hidden_message = hidden_message or message
 
     def message_for(self, visible: bool) -> str:
-        return self.message if visible else self.hidden_message
+        return self.message if visible else hidden_text(self.hidden_message)
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,9 @@ class Session:
     import_failure: StudentFailure | None = None
     broken: dict[str, str] = field(default_factory=dict)
     """API name -> why later calls fail fast (it timed out before)."""
+    signature_notes: dict[str, str] = field(default_factory=dict)
+    """API name -> how its signature differs from the handout's (said first when it fails)."""
+    signatures_read: bool = False
     output: list[OutputRecord] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     _scratch: list[Path] = field(default_factory=list)
@@ -132,7 +137,26 @@ class Session:
                 _describe_import_error(reply.get("error"), self.submission.main)))
             raise self.import_failure
         self.names = submission_names(reply.get("names"))
+        self._read_signatures(self.worker)
         return self.worker
+
+    def _read_signatures(self, worker: WorkerProcess) -> None:
+        """Compare the submission's signatures with the starter's (best effort: a worker that
+        does not answer leaves the notes empty, and its next call reports what happened)."""
+        if self.signatures_read:
+            return
+        self.signatures_read = True
+        starter = self.assignment.root / self.assignment.submission_name
+        handout = signatures.handout_signatures(starter, self.assignment.names)
+        if not handout:
+            return
+        try:
+            reply = worker.request({"op": "signatures", "names": list(handout)}, 10.0)
+        except (WorkerTimeout, WorkerGone, protocol.ProtocolError):
+            return
+        finally:
+            self._record("import")
+        self.signature_notes = signatures.mismatches(handout, reply.get("value"))
 
     def request(self, function: str, message: dict[str, Any]) -> dict[str, Any]:
         """Send a call or method request for ``function``; the answer's ``ok`` is true."""
@@ -144,8 +168,8 @@ class Session:
         try:
             reply = worker.request(message, timeout)
         except WorkerTimeout:
-            reason = (f"{function} did not finish within {timeout:g} s, so the worker was "
-                      "stopped; look for an infinite loop or much slower code than needed")
+            reason = (f"{function} did not finish within {safe(f'{timeout:g}')} s, so the worker "
+                      "was stopped; look for an infinite loop or much slower code than needed")
             self.broken[function] = reason
             raise StudentFailure(reason) from None
         except WorkerGone as exc:
@@ -279,7 +303,17 @@ def _describe_import_error(info: Any, main: str) -> str:
     if isinstance(info, dict) and type(info.get("lineno")) is int:
         # Named with the file so that a notebook's line map can rewrite it to its cell.
         where = f" at {main}, line {info['lineno']}"
-    return f"your submission could not be imported: {etype}{where}: {message}{_frames(info)}"
+    return (f"your submission could not be imported: {etype}{where}: {message}"
+            f"{_missing_module(etype)}{_frames(info)}")
+
+
+def _missing_module(etype: str) -> str:
+    """What is installed where submissions run, after a failed import of something else."""
+    if etype != "ModuleNotFoundError":
+        return ""
+    return (". Only torch, numpy and the Python standard library are available where your code "
+            "runs: remove imports you use only for plotting or exploring (matplotlib, pandas, "
+            "...), or move them under if __name__ == \"__main__\":")
 
 
 def _call_failure(function: str, info: Any, names: tuple[str, ...]) -> StudentFailure:
@@ -299,7 +333,7 @@ def _call_failure(function: str, info: Any, names: tuple[str, ...]) -> StudentFa
         return StudentFailure(f"{function} returned a value the grader could not read "
                               f"(invalid result: {etype}: {message})")
     frames = _frames(info)
-    said = f": {message}" if message else ""
+    said = f": {message}{_missing_module(etype)}" if message else ""
     if etype == "NotImplementedError":
         said += " (the starter's placeholder is still there: write this function)"
     return StudentFailure(

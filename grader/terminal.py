@@ -112,6 +112,8 @@ def check_summary(result: SubmissionResult, assignment: Assignment, colour: bool
     if notes:
         lines += [*(f"Note: {clean(note)}" for note in notes), ""]
     lines.append(table(result, assignment, colour))
+    if hidden_line(result, assignment):
+        lines.append(hidden_line(result, assignment))
     if result.failure:
         return "\n".join(lines)
     hints = top_hints(result)
@@ -122,12 +124,39 @@ def check_summary(result: SubmissionResult, assignment: Assignment, colour: bool
         lines.append(f"{label} ({clean(test.function)}): {_sentence(clean(test.hint))}")
     shown = {(t.function, t.hint) for t in hints}
     cross = click.style("✗", fg="red") if colour else "✗"
+    todo = [t for t in result.tests if t.status == "failed" and _not_implemented(t)]
+    if todo:
+        names = list(dict.fromkeys(clean(t.function) for t in todo))
+        lines += ["", f"{cross} not implemented yet (the starter's NotImplementedError): "
+                  f"{', '.join(names)} ({len(todo)} checks, "
+                  f"{points(sum(t.max_score for t in todo))})"]
     for test in result.tests:
-        if test.status == "failed":
+        if test.status == "failed" and test not in todo:
             message = without_hint(test) if (test.function, test.hint) in shown else test.output
-            lines += ["", f"{cross} {clean(test.name)} ({test.max_score:g} points)",
+            lines += ["", f"{cross} {clean(test.name)} ({points(test.max_score)})",
                       _indent(clean(message))]
     return "\n".join(lines)
+
+
+def points(value: float) -> str:
+    """``1 point``, ``0.5 points``, ``3 points``."""
+    return f"{value:g} point" + ("" if _full(value, 1.0) else "s")
+
+
+def _not_implemented(test: CheckResult) -> bool:
+    return test.output.startswith(f"{test.function} raised NotImplementedError")
+
+
+def hidden_line(result: SubmissionResult, assignment: Assignment) -> str:
+    """What a self-check leaves out: the points of the hidden checks ("" when none)."""
+    if result.mode != "check":
+        return ""
+    hidden = [c for c in assignment.checks if not c.public]
+    total = sum(c.points for c in hidden)
+    if not hidden or total <= 0:
+        return ""
+    return (f"  + {points(total)} in {len(hidden)} hidden checks, which this self-check does "
+            "not run: the course staff run them when grading")
 
 
 def batch_summary(results: Sequence[SubmissionResult]) -> str:

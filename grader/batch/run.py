@@ -30,11 +30,12 @@ from grader.batch.gradebook import BatchRun, check_batch_files, earlier_results,
 from grader.batch.progress import Progress
 from grader.errors import BatchError
 from grader.grading import write_submission_files
-from grader.outdir import ERRORS_LOG, GRADES, LOCK, SUBMISSION_FILES, SUMMARY
+from grader.outdir import ERRORS_LOG, GRADES, LOCK, STAFF_LOG, SUBMISSION_FILES, SUMMARY
 from grader.report import render_report, render_summary
 from grader.results import (
     SubmissionResult,
     grades_csv,
+    log_hidden_details,
     log_internal_errors,
     read_result,
     write_atomic,
@@ -83,6 +84,7 @@ def run_batch(assignment: Assignment, paths: Sequence[Path], out: Path, *, jobs:
 
         def emit(index: int, result: SubmissionResult) -> None:
             log_internal_errors(result, out / ERRORS_LOG)
+            log_hidden_details(result, out / STAFF_LOG)
             result = adjust(result) if adjust is not None else result
             written, report = write_files(result, assignment, out)
             results[index] = written

@@ -70,7 +70,7 @@ def test_a1_loads(a1_dir):
     assert {c.visibility for c in a.checks} == {"visible", "hidden"}
     train = a.check("train-accuracy")
     assert (train.function, train.points, train.tags) == (
-        "train_classifier", 3.0, ("train_classifier", "LogisticRegression"))
+        "train_classifier", 2.0, ("train_classifier", "LogisticRegression"))
     assert train.public and not a.check("mse-random").public
     assert a.check("mse-lecture").tags == ("mse",)
     with pytest.raises(KeyError):

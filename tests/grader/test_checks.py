@@ -12,6 +12,7 @@ import torch
 
 from grader.assignment import Assignment, CheckSpec
 from grader.checks import CheckFailure, Expect, describe, signature
+from grader.redact import hidden_text
 from grader.sandbox.inside import protocol
 from grader.sandbox.inside.protocol import Handle, Opaque
 from grader.student import RemoteObject
@@ -245,7 +246,7 @@ def test_array_message_shows_worst_value(a1):
             in err.message)
     assert "got:      [1, 2, 3, 5]" in err.message
     assert "expected: [1, 2, 3, 4]" in err.message
-    assert err.hidden_message.startswith("f(x (2, 2)): 1 of 4 value(s) outside the tolerance")
+    assert err.message_for(False).startswith("f(x (2, 2)): 1 of 4 value(s) outside the tolerance")
     long = failure(e.close, wire(torch.arange(10.0)), np.arange(10.0) + 1, "f()")
     assert "got:      [0, 1, 2, 3, 4, 5, 6, 7, ...]" in long.message
 
@@ -342,7 +343,7 @@ def test_hidden_message_reveals_neither_expected_nor_inputs(a1):
     secrets = ["1.2345", "6.789", "9.8765", "4.321"]
     assert all(s in shown.message for s in secrets)
     text = hid.message_for(visible=False)
-    assert text == hid.hidden_message
+    assert text == hidden_text(hid.hidden_message)
     assert text.startswith("softmax(x (2,)): 2 of 2 value(s) outside the tolerance "
                            "(rtol 0.0001, atol 1e-05); largest |diff| 6.539, largest relative "
                            "error")
@@ -350,8 +351,8 @@ def test_hidden_message_reveals_neither_expected_nor_inputs(a1):
         assert s not in text
     # The hidden message of a scalar check hides the expected value as well.
     hs = failure(hidden.scalar, 2.0, 1521.0, hidden.sig(y=torch.tensor(3.25)))
-    assert "1521" not in hs.hidden_message and "3.25" not in hs.hidden_message
-    assert "softmax(y)" in hs.hidden_message
+    assert "1521" not in hs.message_for(False) and "3.25" not in hs.message_for(False)
+    assert "softmax(y)" in hs.message_for(False)
 
 
 # ---------------------------------------------------------------- the rubric's kinds, array-likes

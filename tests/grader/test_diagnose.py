@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from grader.diagnose import (
     BUG_CLASSES,
+    Evidence,
     Hint,
     Variant,
     bug_class_label,
@@ -100,10 +101,30 @@ def test_sum_versus_mean_needs_n():
     assert diagnose(5 * EXP, EXP, n=7) is None
 
 
-def test_n_of_two_is_reported_as_factor_two_not_n():
-    # N = 2 would be ambiguous with the factor 2: the factor-2 hint wins (n <= 2 adds nothing).
-    assert diagnose(2 * EXP, EXP, n=2) == (
-        "every value is twice the expected one: an extra factor 2")
+def test_n_of_two_names_both_mistakes_the_evidence_fits():
+    # With N = 2 a sum where a mean belongs is also "twice the expected": both are named.
+    hint = hint_for(2 * EXP, EXP, n=2)
+    assert hint is not None and hint.bug_class == "factor-2-or-sum"
+    assert "extra factor 2" in hint.text and "sum where a mean belongs" in hint.text
+    half = hint_for(EXP / 2, EXP, n=2)
+    assert half is not None and half.bug_class == "half-or-mean"
+
+
+def test_a_passed_comparison_rules_a_mistake_out():
+    # The same check passed on one row (N = 1): a constant factor 2 would have failed there,
+    # a sum over rows would not, so only the sum is named.
+    one_row = Evidence(np.array(0.7), np.array(0.7), None)
+    assert hint_for(2 * EXP, EXP, n=2, evidence=[one_row]).bug_class == "sum-not-mean"
+    n_one = Evidence(np.array(0.7), np.array(0.7), 1)
+    assert hint_for(2 * EXP, EXP, n=2, evidence=[n_one]).bug_class == "sum-not-mean"
+    # a pass on an expected value of 0 proves nothing
+    zero = Evidence(np.array(0.0), np.array(0.0), 3)
+    assert hint_for(2 * EXP, EXP, n=2, evidence=[zero]).bug_class == "factor-2-or-sum"
+    # a pass with N = 3 contradicts both: the evidence cannot tell, so both are named
+    n_three = Evidence(np.array(0.7), np.array(0.7), 3)
+    assert hint_for(2 * EXP, EXP, n=2, evidence=[n_three]).bug_class == "factor-2-or-sum"
+    # one mistake alone that fits is named whatever passed before
+    assert hint_for(-EXP, EXP, evidence=[one_row]).bug_class == "sign-flipped"
 
 
 def test_all_zeros():

@@ -21,7 +21,8 @@ GOLDEN: dict[str, set[str]] = {
     "log_zero": {"ce-zero-probability"},
     "transposed_gradient": {"srg-shapes", "srg-autograd", "srg-random"},
     "probabilities_not_logits": {"logreg-affine"},
-    "forgot_step": {"train-accuracy", "train-vs-reference"},
+    # per-example-sgd: a procedure check, which rightly catches the missing step as well
+    "forgot_step": {"train-accuracy", "train-per-example-sgd", "train-vs-reference"},
 }
 
 # The bug class each example's failing checks should name (every one of them).
@@ -68,7 +69,7 @@ def test_training_and_fitting_checks_carry_plots(graded):
     train = plots["train-vs-reference"]
     assert [s.label for s in train.series] == ["your train_classifier", "reference"]
     mine, ref = train.series
-    assert mine.x == ref.x == (0, 1, 5, 20)
+    assert mine.x == ref.x == (0, 1, 20)
     assert mine.y[-1] < mine.y[0] and ref.y[-1] < ref.y[0]  # both learned
 
 
@@ -88,6 +89,14 @@ def test_starter_scores_zero_with_not_implemented(graded):
 def test_sign_error_message_names_function_and_sign(graded):
     message = next(t.output for t in graded["sign_error"].tests if t.id == "mseg-lecture")
     assert "mse_gradients" in message and "sign" in message and "-4680" in message
+
+
+def test_procedure_checks_pass_on_solution_and_correct(graded):
+    procedure = {"fit-start", "fit-per-example-sgd", "fit-seed", "train-per-example-sgd",
+                 "train-zero-grad", "train-seed"}
+    for name in ("solution", "correct"):
+        ran = {t.id: t.status for t in graded[name].tests if t.id in procedure}
+        assert ran == dict.fromkeys(procedure, "passed")
 
 
 def test_hidden_messages_reveal_no_inputs(graded):

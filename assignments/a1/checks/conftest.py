@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sgd_replay as procedure
 import torch
 
 from grader import Array, CheckFailure, Hint, StudentFailure, Variant
@@ -83,12 +85,18 @@ def cross_entropy_of(logits: np.ndarray, labels: list[int]) -> float:
 
 
 @pytest.fixture(scope="session")
-def step_variants() -> Callable[[float, float, tuple[float, float]], tuple[Variant, ...]]:
+def step_variants() -> Callable[..., tuple[Variant, ...]]:
     """The (new_m, new_c) that the usual mistakes in an SGD step would give."""
 
-    def make(m: float, c: float, right: tuple[float, float]) -> tuple[Variant, ...]:
+    def make(m: float, c: float, right: tuple[float, float],
+             example: tuple[float, float, float] | None = None) -> tuple[Variant, ...]:
         dm, dc = right[0] - m, right[1] - c
-        return (
+        stale = () if example is None else (Variant(Hint(
+            "stale-gradient", "c's gradient is computed after m was updated: compute both "
+            "gradients from the old m and c, then update both"), procedure.stale_update(
+                np.array(m), np.array(c), np.array(example[0]), np.array(example[1]),
+                example[2])),)
+        return (*stale,
             Variant(Hint("missing-factor-2", "the step is half as long as it should be: the "
                          "derivative of (y - ŷ)² is -2 (y - ŷ) times the input, and the 2 is "
                          "missing"), (m + dm / 2, c + dc / 2)),
@@ -103,7 +111,10 @@ def step_variants() -> Callable[[float, float, tuple[float, float]], tuple[Varia
 
 def read_losses(expect: Any, got: Any, call: str, epochs: int) -> list[float]:
     """A list of ``epochs`` finite numbers; nan or inf means the training diverged."""
-    items = expect.sequence(got, f"{call} -> losses", epochs)
+    if isinstance(got, (list, tuple)) and len(got) == epochs + 1:
+        expect.fail(f"{call} -> losses has {len(got)} items; expected a list of {epochs} "
+                    "floats, one per epoch", hint=ONE_LOSS_TOO_MANY)
+    items = expect.sequence(got, f"{call} -> losses", epochs, what="a list", unit="floats")
     for i, item in enumerate(items):
         raw = item.values if isinstance(item, Array) and item.shape == () else item
         if isinstance(raw, (float, np.floating)) and not np.isfinite(raw):
@@ -112,6 +123,10 @@ def read_losses(expect: Any, got: Any, call: str, epochs: int) -> list[float]:
     return [expect.number(v, f"{call} -> losses[{i}]") for i, v in enumerate(items)]
 
 
+ONE_LOSS_TOO_MANY = Hint("losses-length", "losses has one entry too many: record the MSE after "
+                         "each epoch only, not also before the first")
+LOSSES_NOT_MSE = Hint("losses-not-per-epoch", "losses[e] must be the MSE of the current line "
+                      "over the whole data, recorded after epoch e")
 DIVERGES = Hint("diverges", "the loss grows from epoch to epoch: check that each update "
                 "subtracts lr times the gradient, and the sign of the gradient")
 NOT_UPDATED = Hint("not-updated", "the trained model gives exactly the outputs of an untrained "
@@ -131,8 +146,151 @@ def untrained_hint(student: Any, expect: Any, args: tuple[Any, ...], seed: int,
     return NOT_UPDATED if np.allclose(before, logits, rtol=0, atol=1e-7) else None
 
 
+# ---------------------------------------------------------------- procedure checks' evidence
+
+TINY_SENTENCES = ["good fun", "bad dull plot", "fun plot good", "dull bad"]
+TINY_LABELS = [1, 0, 1, 0]
+TINY_VOCAB = {"bad": 0, "dull": 1, "fun": 2, "good": 3, "plot": 4}
+"""A few examples for the procedure checks: every order of them can be replayed. Lower-case
+words, each once per sentence: a student's train_classifier that uses their own bag_of_words
+gets the same features even if that counts or tokenizes wrongly (its checks judge that)."""
+
+
+@dataclass(frozen=True)
+class TinyRun:
+    """A train_classifier run on the first ``n`` tiny examples: the model's outputs on
+    :func:`procedure.probe_rows`, and its (W, b) when the model is affine (else None)."""
+
+    call: str
+    outputs: np.ndarray
+    params: tuple[np.ndarray, np.ndarray] | None
+
+
+@pytest.fixture(scope="session")
+def runs() -> dict[Any, Any]:
+    """Student runs shared by the checks of one submission (its own training is the costly
+    part of grading it): tiny runs by arguments, and the corpus run."""
+    return {}
+
+
+def tiny_run(student: Any, expect: Any, runs: dict[Any, Any], n: int, epochs: int, lr: float,
+             seed: int, fresh: bool = False) -> TinyRun:
+    """train_classifier on the first ``n`` tiny examples (cached unless ``fresh``)."""
+    key = ("tiny", n, epochs, lr, seed)
+    if fresh or key not in runs:
+        runs[key] = _tiny_run(student, expect, n, epochs, lr, seed)
+    if isinstance(runs[key], Exception):
+        raise runs[key]
+    run: TinyRun = runs[key]
+    return run
+
+
+def _tiny_run(student: Any, expect: Any, n: int, epochs: int, lr: float,
+              seed: int) -> TinyRun | Exception:
+    call = (f"train_classifier({n} sentences, labels, vocab of {len(TINY_VOCAB)} words, "
+            f"epochs={epochs}, lr={lr:g}, seed={seed})")
+    probe = torch.tensor(procedure.probe_rows(len(TINY_VOCAB)), dtype=torch.float32)
+    try:
+        model = expect.module(student.train_classifier(
+            TINY_SENTENCES[:n], TINY_LABELS[:n], dict(TINY_VOCAB), epochs=epochs, lr=lr,
+            seed=seed), call)
+        out = expect.array(student.method(model, "__call__", probe),
+                           f"the model {call} returned", shape=(len(probe), 2))
+    except (CheckFailure, StudentFailure) as exc:
+        return exc
+    return TinyRun(call, out, procedure.params_of(out, len(TINY_VOCAB)))
+
+
+def judge_unreadable(student: Any, expect: Any, runs: dict[Any, Any], run: TinyRun) -> None:
+    """A trained model the replay cannot read (not affine): LogisticRegression's checks judge
+    that when a fresh LogisticRegression is not affine either; otherwise train_classifier
+    returned some other model, and fails."""
+    if "fresh-affine" not in runs:
+        probe = torch.tensor(procedure.probe_rows(len(TINY_VOCAB)), dtype=torch.float32)
+        try:
+            model = expect.module(student.LogisticRegression(len(TINY_VOCAB)), "fresh")
+            out = expect.array(student.method(model, "__call__", probe), "fresh",
+                               shape=(len(probe), 2))
+            runs["fresh-affine"] = procedure.params_of(out, len(TINY_VOCAB)) is not None
+        except (CheckFailure, StudentFailure):
+            runs["fresh-affine"] = False
+    expect.that(not runs["fresh-affine"],
+                f"the model {run.call} returned is not an affine map of its input, though a "
+                "new LogisticRegression is: return the LogisticRegression you trained")
+
+
+def tiny_features(n: int) -> np.ndarray:
+    return bow_matrix(TINY_SENTENCES[:n], TINY_VOCAB).double().numpy()
+
+
+@dataclass(frozen=True)
+class CorpusRun:
+    """The student's classifier trained once on the corpus with the default arguments."""
+
+    call: str
+    test_logits: np.ndarray
+    train_logits: np.ndarray
+    seconds: float
+
+
+def corpus_run(student: Any, expect: Any, runs: dict[Any, Any], corpus: Corpus) -> CorpusRun:
+    """train_classifier(corpus, defaults): one 20-epoch training shared by the public and the
+    hidden check (the costliest call of a submission's grading)."""
+    if "corpus" not in runs:
+        runs["corpus"] = _corpus_run(student, expect, corpus)
+    if isinstance(runs["corpus"], Exception):
+        raise runs["corpus"]
+    run: CorpusRun = runs["corpus"]
+    return run
+
+
+def _corpus_run(student: Any, expect: Any, corpus: Corpus) -> CorpusRun | Exception:
+    vocab = vocab_of(corpus.train_sentences)
+    x_test = bow_matrix(corpus.test_sentences, vocab)
+    x_train = bow_matrix(corpus.train_sentences, vocab)
+    call = (f"train_classifier({len(corpus.train_sentences)} training sentences, labels, "
+            f"vocab of {len(vocab)} words)")
+    started = time.monotonic()
+    try:
+        model = expect.module(student.train_classifier(
+            corpus.train_sentences, corpus.train_labels, vocab), call)
+        seconds = time.monotonic() - started
+        test = expect.array(student.method(model, "__call__", x_test),
+                            f"the trained model on x_test {tuple(x_test.shape)}",
+                            shape=(len(corpus.test_sentences), 2))
+        train = expect.array(student.method(model, "__call__", x_train),
+                             f"the trained model on x_train {tuple(x_train.shape)}",
+                             shape=(len(corpus.train_sentences), 2))
+    except (CheckFailure, StudentFailure) as exc:
+        return exc
+    return CorpusRun(call, test, train, seconds)
+
+
+NOT_SEEDED = Hint("not-seeded", "two runs with the same seed differ: draw every random number "
+                  "from generators seeded with seed (e.g. torch.manual_seed(seed) and "
+                  "torch.Generator().manual_seed(seed), or random.Random(seed))")
+SEED_IGNORED = Hint("seed-ignored", "runs with different seeds are identical: the seed must "
+                    "decide the shuffles (seed your generator with the seed argument)")
+NEVER_SHUFFLES = Hint("never-shuffled", "every epoch visits the examples in their given order: "
+                      "shuffle them each epoch with a generator seeded with seed")
+LR_IGNORED = Hint("lr-ignored", "with lr=0 the parameters still changed: use the lr argument "
+                  "(not a learning rate of your own) in every update")
+PILE_UP = Hint("grads-not-zeroed", "the gradients pile up from one example to the next: call "
+               "optimizer.zero_grad() before each loss.backward()")
+FULL_BATCH = Hint("full-batch", "the update uses the gradient of all the examples at once; "
+                  "SGD here takes one step per example, on that example's loss alone")
+
+
 @pytest.fixture(scope="session")
 def helpers() -> SimpleNamespace:
     """Helpers for checks (checks are loaded by path, so they share code through fixtures)."""
-    return SimpleNamespace(read_losses=read_losses, untrained_hint=untrained_hint,
-                           cross_entropy_of=cross_entropy_of, DIVERGES=DIVERGES)
+    return SimpleNamespace(
+        read_losses=read_losses, untrained_hint=untrained_hint,
+        cross_entropy_of=cross_entropy_of, DIVERGES=DIVERGES, NOT_UPDATED=NOT_UPDATED,
+        LOSSES_NOT_MSE=LOSSES_NOT_MSE,
+        tiny_run=tiny_run, tiny_features=tiny_features, TINY_LABELS=TINY_LABELS,
+        judge_unreadable=judge_unreadable,
+        corpus_run=corpus_run, procedure=procedure, vocab_of=vocab_of, bow_matrix=bow_matrix,
+        NOT_SEEDED=NOT_SEEDED,
+        SEED_IGNORED=SEED_IGNORED, NEVER_SHUFFLES=NEVER_SHUFFLES, LR_IGNORED=LR_IGNORED,
+        PILE_UP=PILE_UP, FULL_BATCH=FULL_BATCH)

@@ -3,7 +3,7 @@
 Note for staff: identical to correct.py except train_classifier, which zeroes the gradients,
 computes the loss and calls backward() for every example, but never calls optimizer.step().
 The model is returned exactly as initialised, so its held-out accuracy is near chance.
-Expected to lose train-accuracy and train-vs-reference: 5 points.
+Expected to lose train-accuracy, train-per-example-sgd and train-vs-reference: 4 points.
 """
 
 import random

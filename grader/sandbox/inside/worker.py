@@ -168,7 +168,8 @@ class Worker:
             op = request.get("op")
             if op == "bye":
                 return
-            handler = {"import": self.do_import, "call": self.do_call, "method": self.do_method}
+            handler = {"import": self.do_import, "call": self.do_call, "method": self.do_method,
+                       "signatures": self.do_signatures}
             response = handler[op](request)
             for stream in (sys.stdout, sys.stderr):
                 try:
@@ -200,6 +201,9 @@ class Worker:
         self.module = module
         names = sorted(n for n in vars(module) if isinstance(n, str) and not n.startswith("_"))
         return {"ok": True, "names": [n[:100] for n in names[:MAX_NAMES]]}
+
+    def do_signatures(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "value": signatures(self.module, request.get("names"))}
 
     def do_call(self, request: dict[str, Any]) -> dict[str, Any]:
         name = request["name"]
@@ -290,6 +294,25 @@ class Worker:
                 code = (frame.line or "").strip()[:200]
                 lines.append(f"{where}, line {frame.lineno}, in {frame.name}: {code}")
         return lines[-20:]
+
+
+def signatures(module: Any, names: Any) -> dict[str, Any]:
+    """The parameters of each API name, as plain data: ``[[name, kind, has_default], ...]``
+    (a class: its ``__init__``'s, without self), or None where there is none to read."""
+    import inspect
+
+    out: dict[str, Any] = {}
+    for name in names if isinstance(names, list) else []:
+        target = vars(module).get(name) if module is not None and isinstance(name, str) else None
+        if target is None:
+            continue
+        try:
+            params = inspect.signature(target).parameters.values()
+            out[name] = [[str(p.name)[:100], p.kind.name, p.default is not p.empty]
+                         for p in list(params)[:50]]
+        except BaseException:
+            out[name] = None
+    return out
 
 
 def _safe_str(obj: Any) -> str:

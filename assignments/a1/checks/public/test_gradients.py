@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from grader import Hint
+
 
 @pytest.mark.rubric("mseg-lecture")
 def test_mse_gradients_lecture(student, expect):
@@ -20,7 +22,8 @@ def test_sgd_step_lecture(student, expect, step_variants):
     got = student.sgd_step(0.2, 12.0, 60.0, 63.0, 1e-4)
     expect.numbers(got, (0.668, 12.0078), expect.sig(m=0.2, c=12.0, x_i=60.0, y_i=63.0,
                                                      lr=1e-4), ("new_m", "new_c"),
-                   variants=step_variants(0.2, 12.0, (0.668, 12.0078)))
+                   variants=step_variants(0.2, 12.0, (0.668, 12.0078),
+                                           (60.0, 63.0, 1e-4)))
 
 
 def line_data() -> tuple[torch.Tensor, torch.Tensor]:
@@ -55,7 +58,32 @@ def test_fit_line_converges(student, expect, helpers):
                 hint=helpers.DIVERGES if losses[-1] > losses[0] else None)
     expect.that(abs(losses[-1] - final) <= 1e-3 * max(final, 1.0),
                 f"{call}: losses[-1] = {losses[-1]:.6g}, but the MSE of the returned line over the "
-                f"whole data is {final:.6g}; losses should hold that MSE after each epoch")
+                f"whole data is {final:.6g}; losses should hold that MSE after each epoch",
+                hint=helpers.LOSSES_NOT_MSE)
+
+
+@pytest.mark.rubric("fit-start")
+def test_fit_line_starts_from_m_and_c(student, expect, helpers):
+    # Rule: start from the given m and c. With lr = 0 no update moves them.
+    x, y = line_data()
+    x, y = x[::5], y[::5]
+    m0, c0, epochs = 0.7, -1.3, 2
+    call = expect.sig(x=x, y=y, lr=0.0, epochs=epochs, m=m0, c=c0)
+    got = expect.sequence(student.fit_line(x, y, 0.0, epochs, m=m0, c=c0), call, 3)
+    losses = helpers.read_losses(expect, got[2], call, epochs)
+    m, c = expect.number(got[0], f"{call} -> m"), expect.number(got[1], f"{call} -> c")
+    if abs(m - m0) > 1e-6 or abs(c - c0) > 1e-6:
+        start_zero = Hint("start-not-given", "the run starts from (0, 0) whatever m and c it is "
+                          "given: start from the m and c arguments")
+        expect.fail(f"{call} returned m={m:.6g}, c={c:.6g}; with lr=0 no update moves the "
+                    f"line, so the run must end where it starts, at the given m={m0:g}, "
+                    f"c={c0:g} (rule: start from the given m and c)",
+                    hint=start_zero if m == 0 and c == 0 else helpers.LR_IGNORED)
+    want = mse_of(m0, c0, x, y)
+    expect.that(all(abs(v - want) <= 1e-4 * max(want, 1.0) for v in losses),
+                f"{call}: losses = {[float(f'{v:.6g}') for v in losses]}, but the line did not "
+                f"move, so every epoch's loss is its MSE over the whole data, {want:.6g}",
+                hint=helpers.LOSSES_NOT_MSE)
 
 
 @pytest.mark.rubric("srg-shapes")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 import torch
+
+from grader import Hint
 
 
 @pytest.mark.rubric("mse-lecture")
@@ -24,11 +27,34 @@ def test_softmax_vector(student, expect):
     expect.close(student.softmax(z), torch.softmax(z.double(), -1), expect.sig(z=z))
 
 
+GLOBAL_MAX = Hint("global-max", "every exp of a row whose logits are all far below the largest "
+                  "logit of the whole batch underflows to 0, and 0 / 0 is nan: subtract each "
+                  "row's own maximum (z.max(dim=-1, keepdim=True)), not the maximum of the "
+                  "whole tensor")
+OVERFLOW = Hint("non-finite", "exp overflows to inf for large logits, and inf / inf is nan: "
+                "subtract each row's maximum before exponentiating")
+
+
+def nonfinite_hint(z: torch.Tensor, got) -> Hint | None:
+    """Which went wrong where the result is not finite: overflow (a row with large logits) or
+    underflow (a row far below the global maximum, the global one having been subtracted)."""
+    values = getattr(got, "values", None)
+    if not isinstance(values, np.ndarray) or values.shape != tuple(z.shape) or z.dim() != 2:
+        return None
+    bad = ~np.isfinite(values.astype(np.float64)).all(axis=-1)
+    row_max = z.max(dim=-1).values.double().numpy()
+    if bad.any() and (row_max[bad] < float(z.max()) - 100.0).all():
+        return GLOBAL_MAX
+    return OVERFLOW if bad.any() and (row_max[bad] > 80.0).all() else None
+
+
 @pytest.mark.rubric("softmax-large-logits")
 def test_softmax_large_logits(student, expect):
     for z in (torch.tensor([1e4, 0.0, -1e4]),
               torch.tensor([[1e4, 1e4 - 1.0, 0.0], [-1e4, 0.0, 5.0]])):
-        expect.close(student.softmax(z), torch.softmax(z.double(), -1), expect.sig(z=z))
+        got = student.softmax(z)
+        expect.close(got, torch.softmax(z.double(), -1), expect.sig(z=z),
+                     nonfinite_hint=nonfinite_hint(z, got))
 
 
 @pytest.mark.rubric("ce-lecture")

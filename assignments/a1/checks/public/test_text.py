@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -47,20 +48,59 @@ def test_logistic_regression_module(student, expect):
 
 
 @pytest.mark.rubric("train-accuracy")
-def test_train_classifier_accuracy(student, expect, corpus, features, helpers):
-    vocab, x_test = features
-    args = (corpus.train_sentences, corpus.train_labels, vocab)
-    call = (f"train_classifier({len(corpus.train_sentences)} training sentences, labels, "
-            f"vocab of {len(vocab)} words)")
-    model = expect.module(student.train_classifier(*args), call)
-    logits = expect.array(student.method(model, "__call__", x_test),
-                          f"the trained model on x_test {tuple(x_test.shape)}",
-                          shape=(len(corpus.test_sentences), 2))
-    accuracy = float((logits.argmax(1) == corpus.test_labels).mean())
+def test_train_classifier_accuracy(student, expect, corpus, runs, helpers):
+    run = helpers.corpus_run(student, expect, runs, corpus)
+    accuracy = float((run.test_logits.argmax(1) == corpus.test_labels).mean())
     least = float(expect.setting("min_accuracy"))
     if accuracy < least:
-        expect.fail(f"{call}: the trained model classifies {accuracy:.1%} of the "
+        vocab = helpers.vocab_of(corpus.train_sentences)
+        x_test = helpers.bow_matrix(corpus.test_sentences, vocab)
+        args = (corpus.train_sentences, corpus.train_labels, vocab)
+        expect.fail(f"{run.call}: the trained model classifies {accuracy:.1%} of the "
                     f"{len(corpus.test_labels)} held-out sentences correctly; at least "
                     f"{least:.0%} is required (does each step zero the gradients, call "
                     "backward and step?)",
-                    hint=helpers.untrained_hint(student, expect, args, 0, logits, x_test))
+                    hint=helpers.untrained_hint(student, expect, args, 0, run.test_logits,
+                                                x_test))
+
+
+@pytest.mark.rubric("train-per-example-sgd")
+def test_train_classifier_per_example_sgd(student, expect, runs, helpers):
+    # Rules: per-example SGD with the given lr, from the model epochs=0 returns. On 3 examples
+    # every visiting order is replayed, so any shuffle passes.
+    proc, n, lr, seed = helpers.procedure, 3, 0.5, 3
+    start = helpers.tiny_run(student, expect, runs, n, 0, lr, seed)
+    if start.params is None:
+        helpers.judge_unreadable(student, expect, runs, start)
+        return  # not an affine model: LogisticRegression's own checks judge that
+    frozen = helpers.tiny_run(student, expect, runs, n, 1, 0.0, seed)
+    again = helpers.tiny_run(student, expect, runs, n, 0, lr, seed, fresh=True)
+    if not np.array_equal(again.outputs, start.outputs):
+        return  # no fixed starting point to replay from: train-seed judges that
+    expect.that(bool(np.allclose(frozen.outputs, start.outputs, rtol=1e-5, atol=1e-6)),
+                f"{frozen.call} returned a model different from the one epochs=0 returns; with "
+                "lr=0 no step may change it (rule: the optimiser uses the given lr)",
+                hint=helpers.LR_IGNORED)
+    run = helpers.tiny_run(student, expect, runs, n, 1, lr, seed)
+    if run.params is None:
+        helpers.judge_unreadable(student, expect, runs, run)
+    x, labels = helpers.tiny_features(n), helpers.TINY_LABELS[:n]
+    got = np.concatenate([run.params[0].ravel(), run.params[1]]) if run.params else None
+    want = proc.classifier_candidates(start.params, x, labels, lr)
+    scale = float(np.abs(want).max())
+    if got is not None and proc.close(want, got, scale).any():
+        return
+    hint = None
+    if np.allclose(run.outputs, start.outputs, rtol=0, atol=1e-7):
+        hint = helpers.NOT_UPDATED
+    elif got is not None and proc.close(
+            proc.classifier_candidates(start.params, x, labels, lr, accumulate=True),
+            got, scale).any():
+        hint = helpers.PILE_UP
+    elif got is not None and proc.close(
+            proc.classifier_full_batch(start.params, x, labels, lr), got, scale):
+        hint = helpers.FULL_BATCH
+    expect.fail(f"{run.call}: the trained model is not what per-example SGD with lr={lr:g} "
+                f"gives from the model epochs=0 returns, in any order of the {n} examples "
+                "(rule: one example per step, cross-entropy on its logits, "
+                "optimizer.step() after each backward)", hint=hint)
