@@ -47,7 +47,7 @@ def test_placeholders_collapse_into_one_line_that_leaves_real_failures_visible(a
 def test_a_missing_module_says_what_is_available():
     info = {"kind": "exception", "type": "ModuleNotFoundError",
             "message": "No module named 'matplotlib'", "frames": []}
-    for text in (_describe_import_error(info), _call_failure("fit_line", info, ()).message):
+    for text in (_describe_import_error(info, "submission.py"), _call_failure("fit_line", info, ()).message):
         assert "No module named 'matplotlib'" in text
         assert "Only torch, numpy and the Python standard library are available" in text
         assert "plotting" in text
