@@ -75,7 +75,11 @@ _dumps = encoding.dumps
 
 def write_frame(fd: int, message: dict[str, Any]) -> None:
     """Send one message as a frame on a blocking file descriptor."""
-    body = _dumps(message).encode()
+    write_body(fd, _dumps(message).encode())
+
+
+def write_body(fd: int, body: bytes) -> None:
+    """Send an encoded frame body (a message's JSON text) as a frame."""
     if len(body) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(body)} bytes exceeds the {MAX_FRAME}-byte limit")
     data = _HEADER.pack(len(body)) + body
