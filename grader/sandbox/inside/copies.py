@@ -18,54 +18,132 @@ README says so (Sandbox).
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
 import signal
 import socket
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 EXIT_GRACE = 2.0
 """Seconds a copy that closed its channel may take to exit before it is killed."""
+PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded in the zygote: no dlopen in each copy
+
+
+@dataclass
+class Copy:
+    """A forked copy: its pid (its process group's too) and the worker's end of its channel."""
+
+    pid: int
+    chan: socket.socket
 
 
 class Copies:
-    """The worker's open copy, if any: fork it, relay requests to it, end it."""
+    """The worker's copies: the open one, a spare forked ahead, and the killed ones to reap.
+
+    A copy is forked from the worker, which never runs the submission's code while it keeps
+    copies, so the spare (forked after the worker answered, while the trusted side runs the
+    check) is the same fresh copy the next ``fork`` would make, without its cost.
+    """
 
     def __init__(self, protocol: Any, serve_copy: Callable[[int], None]) -> None:
         self.p = protocol
         self.serve_copy = serve_copy
         """Runs in the child: serve requests on the given descriptor until it closes."""
-        self.pid: int | None = None
-        self.chan: socket.socket | None = None
+        self.current: Copy | None = None
+        self.spare: Copy | None = None
+        self.dead: list[int] = []
 
     @property
     def open(self) -> bool:
-        return self.pid is not None
+        return self.current is not None
 
     def fork(self) -> dict[str, Any]:
         """Open a fresh copy (ending the open one first)."""
         self.end()
+        copy, self.spare = self.spare, None
+        self.current = copy or self._fork()
+        return {"ok": True}
+
+    def after_reply(self) -> None:
+        """Idle work, once an answer is sent: reap ended copies, fork the spare."""
+        self._reap(block=False)
+        if self.current is not None and self.spare is None:
+            try:
+                self.spare = self._fork()
+            except OSError:  # the process limit, say: the next check forks its own
+                pass
+
+    def drop_spare(self) -> None:
+        """The worker is about to run the submission itself: a spare would be stale."""
+        self._kill(self.spare)
+        self.spare = None
+
+    def end(self) -> None:
+        """Kill the open copy and its process group (reaped later, off the critical path)."""
+        self._kill(self.current)
+        self.current = None
+
+    def close(self) -> None:
+        self.end()
+        self.drop_spare()
+
+    def _kill(self, copy: Copy | None) -> None:
+        if copy is not None:
+            copy.chan.close()
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(copy.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            self.dead.append(copy.pid)
+
+    def _reap(self, block: bool) -> None:
+        for pid in list(self.dead):
+            try:
+                done, _status = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                done = pid
+            if done:
+                self.dead.remove(pid)
+
+    def _fork(self) -> Copy:
+        try:
+            return self._fork_once()
+        except BlockingIOError:  # killed copies not yet reaped may hold the process limit
+            self._reap(block=True)
+            return self._fork_once()
+
+    def _fork_once(self) -> Copy:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # or the copy would print the import's buffered output again
+        gc.freeze()  # a copy's collections then leave the worker's objects (and pages) alone
         ours, theirs = socket.socketpair()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:
             try:
                 ours.close()
                 os.setpgid(0, 0)  # its own group: the worker kills its subprocesses with it
-                _die_with_parent()
+                if sys.platform.startswith("linux"):  # dies with the worker
+                    _LIBC.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
                 self.serve_copy(theirs.detach())
             finally:
                 os._exit(0)
         theirs.close()
-        self.pid, self.chan = pid, ours
-        return {"ok": True}
+        return Copy(pid, ours)
 
     def relay(self, body: bytes, timeout: Any) -> bytes | dict[str, Any]:
         """Send a request's frame body to the copy; its answer's body, or an error answer."""
-        assert self.chan is not None
         limit = float(timeout) if isinstance(timeout, (int, float)) else None
         deadline = None if limit is None else time.monotonic() + limit
         try:
@@ -81,20 +159,20 @@ class Copies:
             return {"ok": False, "error": {"kind": "crashed", "status": self._ended()}}
 
     def _send(self, body: bytes, deadline: float | None) -> None:
-        assert self.chan is not None
-        self.chan.settimeout(_remaining(deadline))
-        self.chan.sendall(len(body).to_bytes(4, "big") + body)
+        assert self.current is not None
+        self.current.chan.settimeout(_remaining(deadline))
+        self.current.chan.sendall(len(body).to_bytes(4, "big") + body)
 
     def _receive(self, deadline: float | None) -> bytes:
         length = self.p.parse_header(self._read(4, deadline))
         return self._read(length, deadline)
 
     def _read(self, n: int, deadline: float | None) -> bytes:
-        assert self.chan is not None
+        assert self.current is not None
         chunks = []
         while n:
-            self.chan.settimeout(_remaining(deadline))
-            chunk = self.chan.recv(min(n, 1 << 20))
+            self.current.chan.settimeout(_remaining(deadline))
+            chunk = self.current.chan.recv(min(n, 1 << 20))
             if not chunk:
                 raise EOFError("the copy closed its channel")
             chunks.append(chunk)
@@ -103,34 +181,17 @@ class Copies:
 
     def _ended(self) -> int | None:
         """The copy closed its channel: its own exit status if it exits in time."""
-        pid = self.pid
-        deadline = time.monotonic() + EXIT_GRACE
-        while pid is not None and time.monotonic() < deadline:
+        assert self.current is not None
+        pid, deadline = self.current.pid, time.monotonic() + EXIT_GRACE
+        while time.monotonic() < deadline:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
-                self.pid = None
-                self.end()
+                self.current.chan.close()
+                self.current = None
                 return status
             time.sleep(0.002)
-        return self.end()
-
-    def end(self) -> int | None:
-        """Kill the open copy and its process group; its wait status (None if none was open)."""
-        pid, self.pid = self.pid, None
-        if self.chan is not None:
-            self.chan.close()
-            self.chan = None
-        if pid is None:
-            return None
-        for kill in (os.killpg, os.kill):
-            try:
-                kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        try:
-            return os.waitpid(pid, 0)[1]
-        except ChildProcessError:
-            return None
+        self.end()
+        return None
 
 
 def _remaining(deadline: float | None) -> float | None:
@@ -140,11 +201,3 @@ def _remaining(deadline: float | None) -> float | None:
     if left <= 0:
         raise TimeoutError
     return left
-
-
-def _die_with_parent() -> None:
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)

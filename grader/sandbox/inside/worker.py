@@ -185,7 +185,8 @@ class Worker:
                 p.write_body(self.fd, response)  # a copy's answer, passed on as it is
             else:
                 self.send(response)
-        self.copies.end()
+            self.copies.after_reply()
+        self.copies.close()
 
     def handle(self, op: Any, request: dict[str, Any], body: bytes) -> Any:
         if op == "fork":
@@ -195,9 +196,11 @@ class Worker:
                 return {"ok": False, "error": {"kind": "fork", "type": type(exc).__name__,
                                                "message": _safe_str(exc)}}
         if op == "end":
-            return {"ok": True, "status": self.copies.end()}
+            self.copies.end()
+            return {"ok": True}
         if op in ("call", "method") and self.copies.open:
             return self.copies.relay(body, request.get("timeout"))
+        self.copies.drop_spare()
         handler = {"import": self.do_import, "call": self.do_call, "method": self.do_method}
         return handler[op](request)
 
