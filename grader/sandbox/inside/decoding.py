@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import math
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING or __package__:
-    from grader.sandbox.inside import values as _v
-else:  # in the worker, loaded by path after protocol.py loaded values.py
-    _v = sys.modules["_grader_values"]
+# Loaded by protocol.py once its definitions exist: the package module on the trusted side,
+# ``_grader_protocol`` (loaded by path) in the worker.
+_v: Any = sys.modules[f"{__package__}.protocol" if __package__ else "_grader_protocol"]
 
 Array = _v.Array
 Handle = _v.Handle
@@ -91,7 +90,7 @@ def _field(node: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
-def _decode_array(node: dict[str, Any]) -> Array:
+def _decode_array(node: dict[str, Any]) -> Any:
     kind = _field(node, "kind", str)
     if kind not in ("tensor", "ndarray", "npscalar"):
         raise ProtocolError(f"unknown array kind {kind!r}")
@@ -136,7 +135,7 @@ def _decode_dict(node: dict[str, Any], depth: int, count: list[int]) -> dict[Any
     return out
 
 
-def _decode_handle(node: dict[str, Any]) -> Handle:
+def _decode_handle(node: dict[str, Any]) -> Any:
     params = _field(node, "params", list)
     if len(params) > 10_000 or not all(
         isinstance(p, list) and len(p) <= MAX_NDIM and all(type(d) is int for d in p)

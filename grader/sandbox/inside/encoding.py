@@ -24,14 +24,13 @@ import builtins
 import json
 import json.encoder
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING or __package__:
-    from grader.sandbox.inside import values as _v
-else:  # in the worker, loaded by path after protocol.py loaded values.py
-    _v = sys.modules["_grader_values"]
+# Loaded by protocol.py once its definitions exist: the package module on the trusted side,
+# ``_grader_protocol`` (loaded by path) in the worker.
+_v: Any = sys.modules[f"{__package__}.protocol" if __package__ else "_grader_protocol"]
 
 _type, _len, _repr, _slice = builtins.type, builtins.len, builtins.repr, builtins.slice
 _is_sub = type.__dict__["__subclasscheck__"]

@@ -12,7 +12,7 @@ JSON scalars and lists, or objects tagged with ``"$"``:
 - ``{"$": "object", "type": "Foo", "repr": "..."}``: anything else, as a clipped repr.
 
 This module is loaded by path inside the worker too (it must import nothing from the grader),
-and so are its parts, which it re-exports: ``values.py`` (the budgets and the value classes),
+and so are its parts, which read the budgets and value classes defined here:
 ``decoding.py`` (:func:`decode`, the only way the trusted side reads a worker's value: it parses
 JSON, checks every field, rebuilds arrays with :func:`numpy.frombuffer`, and never calls
 anything that came from a submission; anything malformed raises :class:`ProtocolError`) and
@@ -28,13 +28,105 @@ import json
 import os
 import struct
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import numpy as np
+
+MAX_FRAME = 64 * 1024 * 1024
+"""Bytes of one frame, arrays included (base64: 4/3 of their bytes); an 80 MB tensor is refused."""
+MAX_ITEMS = 1_000_000
+"""Items of one list the worker's encoder accepts (the trusted side's budgets are tighter)."""
+MAX_NDIM = 8
+MAX_REPR = 200
+
+# ---- the decoding budget: what one frame from a worker may cost the trusted process.
+# A frame is checked against the first two before json.loads builds anything, so a frame that
+# would grow into a huge object graph never does; the rest are checked while decoding. The
+# largest honest frames (A2's corpus checks: about 2 000 tokens sent and echoed back, a
+# vocabulary of a few hundred words) use about 5% of each.
+MAX_PLAIN = 4 * 1024 * 1024
+"""Bytes of a frame outside array data (numbers, strings, containers): 4 MiB of JSON is about
+200 000 numbers, and json.loads of it costs some tens of MB at most."""
+MAX_NODES = 100_000
+"""JSON values in one frame, counted before parsing as its ``[``, ``{`` and ``,`` bytes (commas
+inside strings count too, so this over-estimates): 100 000 small Python objects cost about
+10 MB; nested lists of 60 MB would cost gigabytes."""
+MAX_DEPTH = 32
+"""Nesting levels of a value: deeper values are never data a check compares."""
+MAX_KEYS = 20_000
+"""Keys of one dict: a vocabulary of a course-sized corpus fits many times over."""
+MAX_KEY_STR = 1_000
+"""Characters of a dict key (words, names)."""
+MAX_KEY_INT = 2**31
+"""Integer dict keys are below this in magnitude: CPython hashes such an int to itself, so no
+two keys collide and a dict of them cannot be flooded. (Strings hash with a random seed;
+floats, None and other keys are refused: checks never need them.)"""
+MAX_STR = 10_000
+"""Characters of one string (the worker's encoder clips longer ones to this)."""
+MAX_INT = 2**63
+"""Integers lie in [-MAX_INT, MAX_INT): what an int64 holds, so every comparison (NumPy,
+float()) can take them; 10**400 would raise OverflowError inside a check."""
+MAX_INT_DIGITS = 20
+WIRE_DTYPES = frozenset(
+    {"bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64",
+     "complex64", "complex128"}
+)
+
+
+class ProtocolError(Exception):
+    """A frame or value that does not follow the protocol ("invalid result")."""
+
+
+class BudgetError(ProtocolError):
+    """A frame or value over a decoding budget; the message says which, e.g. "an integer too
+    large to compare" (it follows "<function> returned ")."""
+
+
+@dataclass(frozen=True)
+class Array:
+    """An array or tensor a worker returned, rebuilt from bytes in the trusted process."""
+
+    kind: str
+    """``tensor`` (torch.Tensor), ``ndarray`` (numpy.ndarray) or ``npscalar`` (numpy scalar)."""
+    dtype: str
+    """The original dtype's name, e.g. ``float32`` or ``bfloat16``."""
+    values: np.ndarray[Any, Any]
+    """The values, read-only, in the wire dtype."""
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.values.shape)
+
+    def describe(self) -> str:
+        noun = {"tensor": "tensor", "ndarray": "NumPy array", "npscalar": "NumPy scalar"}
+        return f"a {noun.get(self.kind, self.kind)} of shape {self.shape} and dtype {self.dtype}"
+
+
+@dataclass(frozen=True)
+class Handle:
+    """A reference to an object that stays in the worker (a trained model, say)."""
+
+    id: int
+    type_name: str
+    is_module: bool
+    """Whether the object is a ``torch.nn.Module``, as the worker reports it."""
+    param_shapes: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class Opaque:
+    """A value the worker could not turn into plain data: its type name and a clipped repr."""
+
+    type_name: str
+    repr: str
 
 
 def _part(name: str) -> Any:
-    """A part of the protocol: a package module on the trusted side, loaded by path (as
-    ``_grader_<name>``) in the worker, where the grader package is not importable."""
+    """A part of the protocol, loaded once this module's definitions exist (the parts read
+    them): a package module on the trusted side, loaded by path (as ``_grader_<name>``) in the
+    worker, where the grader package is not importable."""
     if __package__:
         return importlib.import_module(f"{__package__}.{name}")
     key = f"_grader_{name}"
@@ -47,27 +139,33 @@ def _part(name: str) -> Any:
     return sys.modules[key]
 
 
-if TYPE_CHECKING:
-    from grader.sandbox.inside import decoding, encoding, values
-else:
-    values, decoding, encoding = _part("values"), _part("decoding"), _part("encoding")
-
-Array = values.Array
-Handle = values.Handle
-Opaque = values.Opaque
-ProtocolError = values.ProtocolError
-BudgetError = values.BudgetError
-MAX_FRAME, MAX_ITEMS, MAX_NDIM, MAX_REPR = (values.MAX_FRAME, values.MAX_ITEMS, values.MAX_NDIM,
-                                            values.MAX_REPR)
-MAX_PLAIN, MAX_NODES, MAX_DEPTH, MAX_KEYS = (values.MAX_PLAIN, values.MAX_NODES, values.MAX_DEPTH,
-                                             values.MAX_KEYS)
-MAX_KEY_STR, MAX_KEY_INT, MAX_STR = values.MAX_KEY_STR, values.MAX_KEY_INT, values.MAX_STR
-MAX_INT, MAX_INT_DIGITS, WIRE_DTYPES = values.MAX_INT, values.MAX_INT_DIGITS, values.WIRE_DTYPES
-decode = decoding.decode
-encode = encoding.encode
-_HEADER = struct.Struct(">I")
+_decoding, _encoding = _part("decoding"), _part("encoding")
 _write = os.write  # captured before any submission runs, like the encoder's references
-_dumps = encoding.dumps
+_dumps = _encoding.dumps
+
+
+def decode(node: Any) -> Any:
+    """Rebuild a value from its JSON form, checking every field and the decoding budget.
+
+    Returns builtin scalars, lists, tuples and dicts of them, :class:`Array`, :class:`Handle`
+    and :class:`Opaque`. Raises :class:`BudgetError` for a value over a budget (too many
+    values, too deep, a dict with too many keys, too long a string, too large an integer) and
+    :class:`ProtocolError` on anything else (``decoding.py``).
+    """
+    return _decoding.decode(node)
+
+
+def encode(value: Any, handles: dict[int, Any] | None = None, depth: int = 0) -> Any:
+    """Turn a value into its JSON form (``encoding.py``).
+
+    The trusted side uses it for arguments (tensors, arrays, numbers, strings, containers and
+    :class:`Handle`). In the worker, ``handles`` collects ``torch.nn.Module`` objects, which
+    stay there; any other unknown object becomes an :class:`Opaque` repr.
+    """
+    return _encoding.encode(value, handles, depth)
+
+
+_HEADER = struct.Struct(">I")
 
 
 # ---------------------------------------------------------------- framing
