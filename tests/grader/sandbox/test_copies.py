@@ -295,3 +295,26 @@ def test_a_shared_copy_group_runs_in_one_stretch():
     with pytest.raises(pytest.UsageError, match="shared_copy takes one group name"):
         copy_group(SimpleNamespace(nodeid="x", get_closest_marker=lambda _name:
                                    SimpleNamespace(args=())))
+
+
+@pytest.mark.parametrize("sig", ["SIGKILL", "SIGSTOP"])
+def test_a_copy_cannot_signal_the_worker(open_session, sig):
+    session, student = open_session(f"""\
+        import os, signal
+        def attack():
+            try:
+                os.kill(os.getppid(), signal.{sig})
+            except PermissionError:
+                return "refused"
+            return "sent"
+        def answer():
+            return 42
+        """)
+    session.begin_check("attacking")
+    said = student.attack()
+    session.begin_check("next")
+    assert student.answer() == 42
+    assert session.worker is not None
+    if session.worker.facts.get("landlock", 0) >= 6:  # it scopes the copy's signals
+        assert said == "refused"
+        assert one_worker(session)
