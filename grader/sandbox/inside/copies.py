@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
+import select
 import signal
 import socket
 import sys
@@ -31,6 +32,8 @@ from typing import Any
 
 EXIT_GRACE = 2.0
 """Seconds a copy that closed its channel may take to exit before it is killed."""
+IDLE = 0.003
+"""Seconds without a request after which the worker forks the spare copy."""
 PR_SET_PDEATHSIG = 1
 _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded in the zygote: no dlopen in each copy
 
@@ -47,8 +50,8 @@ class Copies:
     """The worker's copies: the open one, a spare forked ahead, and the killed ones to reap.
 
     A copy is forked from the worker, which never runs the submission's code while it keeps
-    copies, so the spare (forked after the worker answered, while the trusted side runs the
-    check) is the same fresh copy the next ``fork`` would make, without its cost.
+    copies, so the spare (forked while the trusted side runs a check's own code) is the same
+    fresh copy the next ``fork`` would make, without its cost.
     """
 
     def __init__(self, protocol: Any, serve_copy: Callable[[int], None]) -> None:
@@ -70,10 +73,13 @@ class Copies:
         self.current = copy or self._fork()
         return {"ok": True}
 
-    def after_reply(self) -> None:
-        """Idle work, once an answer is sent: reap ended copies, fork the spare."""
+    def after_reply(self, chan_fd: int) -> None:
+        """Idle work, once an answer is sent: reap ended copies; fork the spare if no request
+        comes within ``IDLE`` seconds (the trusted side is running the check's own code)."""
         self._reap(block=False)
-        if self.current is not None and self.spare is None:
+        if self.current is None or self.spare is not None:
+            return
+        if not select.select([chan_fd], [], [], IDLE)[0]:
             try:
                 self.spare = self._fork()
             except OSError:  # the process limit, say: the next check forks its own

@@ -185,7 +185,7 @@ class Worker:
                 p.write_body(self.fd, response)  # a copy's answer, passed on as it is
             else:
                 self.send(response)
-            self.copies.after_reply()
+            self.copies.after_reply(self.fd)
         self.copies.close()
 
     def handle(self, op: Any, request: dict[str, Any], body: bytes) -> Any:
