@@ -27,8 +27,8 @@ from grader.sandbox.inside import worker as _worker  # noqa: E402
 from grader.student import (  # noqa: E402
     Session,
     StudentFailure,
-    _call_failure,
-    _describe_import_error,
+    call_failure,
+    describe_import_error,
 )
 from grader.submission import read_submission, stage  # noqa: E402
 
@@ -54,17 +54,20 @@ class InProcessSession(Session):
         main = stage(self.submission, scratch)
         reply = self.runner.do_import({"path": str(main), "module": main.stem})
         if not reply.get("ok"):
-            self.import_failure = StudentFailure(_describe_import_error(reply.get("error")))
+            self.import_failure = StudentFailure(describe_import_error(reply.get("error")))
             raise self.import_failure
         self.names, self.imported = tuple(reply["names"]), True
         return self.runner
+
+    def ensure_copy(self) -> Any:
+        return self.ensure_worker()  # one process, no copies: the ceiling has no isolation
 
     def request(self, function: str, message: dict[str, Any]) -> dict[str, Any]:
         runner = self.ensure_worker()
         handler = runner.do_call if message["op"] == "call" else runner.do_method
         reply: dict[str, Any] = handler(message)
         if not reply.get("ok"):
-            raise _call_failure(function, reply.get("error"), self.names)
+            raise call_failure(function, reply.get("error"), self.names)
         return reply
 
 

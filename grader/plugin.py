@@ -132,6 +132,7 @@ class GradingPlugin:
             if spec is not None:
                 self.specs[item.nodeid] = spec
                 seen.add(spec.id)
+        items[:] = _groups_together(items)
         wanted = [c for c in self._assignment.checks if c.public or not self.public_only]
         for check in wanted:
             if check.id not in seen:
@@ -167,8 +168,10 @@ class GradingPlugin:
 
     # ---------------------------------------------------------------- running
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        self.session.check_id = self.specs[item.nodeid].id
+        # Before fixtures: a module-scoped fixture's calls belong to this check's copy.
+        self.session.begin_check(self.specs[item.nodeid].id, copy_group(item))
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
@@ -229,3 +232,27 @@ class GradingPlugin:
                 plot=plots.get(spec.id), staff_output=out.staff if not passed else "",
             ))
         return tuple(results)
+
+
+def copy_group(item: pytest.Item) -> str | None:
+    """The ``@pytest.mark.shared_copy("group")`` of a check: checks of one group run one after
+    another in one copy of the submission (objects one makes, e.g. a trained model kept by a
+    module-scoped fixture, stay usable by the next); None for a check with a copy of its own."""
+    mark = item.get_closest_marker("shared_copy")
+    if mark is None:
+        return None
+    if len(mark.args) != 1 or not isinstance(mark.args[0], str):
+        raise pytest.UsageError(f"{item.nodeid}: shared_copy takes one group name, e.g. "
+                                "@pytest.mark.shared_copy(\"trained-model\")")
+    return str(mark.args[0])
+
+
+def _groups_together(items: list[pytest.Item]) -> list[pytest.Item]:
+    """The checks in collection order, except that each shared_copy group runs in one stretch,
+    where its first check is (the copy is shared by checks that follow each other)."""
+    first: dict[str, int] = {}
+    keys = []
+    for i, item in enumerate(items):
+        group = copy_group(item)
+        keys.append((i if group is None else first.setdefault(group, i), i))
+    return [items[i] for i in sorted(range(len(items)), key=keys.__getitem__)]

@@ -3,12 +3,17 @@
 ``student.mse(y_hat, y)`` sends the arguments as plain data, waits (up to the function's time
 limit) and returns what the worker sent back, decoded by :func:`~.protocol.decode`. Every
 way student code can fail to produce a value becomes a :class:`StudentFailure` whose message
-names the function and says what happened; the check that called it fails, the others go on.
+names the function and says what happened (``failures.py``); the check that called it fails,
+the others go on.
+
+The worker imports the submission once; each check then runs in a fresh copy of it, forked
+on the check's first call (``inside/copies.py``), so nothing a check's calls change reaches
+another check. Checks marked with the same ``shared_copy`` group, one after the other, share
+one copy (and the objects it holds, e.g. a trained model).
 """
 
 from __future__ import annotations
 
-import difflib
 import shutil
 import tempfile
 import time
@@ -18,30 +23,32 @@ from typing import Any
 
 from grader import signatures
 from grader.assignment import Assignment
-from grader.redact import hidden_text, safe, visible_text
+from grader.failures import (
+    MAX_NAME_LEN,
+    MAX_NAMES,
+    StudentFailure,
+    call_failure,
+    copy_failure,
+    describe_import_error,
+    import_failure,
+    submission_names,
+    timed_out,
+    unreadable,
+)
 from grader.sandbox.inside import protocol
 from grader.sandbox.text import clean_text
 from grader.sandbox.zygote import Limits, WorkerGone, WorkerProcess, WorkerTimeout, Zygote
 from grader.submission import Submission, stage
 
-MAX_NAMES = 500
-"""Names of a submission's module kept for "did you mean" (difflib is quadratic in name length
-and linear in their number; a module can define any number)."""
-MAX_NAME_LEN = 100
-"""Characters of a name kept (longer ones are not names a student would mistype)."""
+__all__ = ["MAX_NAMES", "MAX_NAME_LEN", "OutputRecord", "RemoteObject", "Session",
+           "StudentFailure", "StudentProxy", "call_failure", "describe_import_error",
+           "submission_names", "unreadable"]
 
-
-class StudentFailure(Exception):
-    """Student code did not produce a usable value; the check fails with this message."""
-
-    def __init__(self, message: str, hidden_message: str | None = None) -> None:
-        super().__init__(visible_text(message))
-        self.message = visible_text(message)
-        self.hidden_message = hidden_message or message
-
-    def message_for(self, visible: bool) -> str:
-        return self.message if visible else hidden_text(self.hidden_message)
-
+COPY_TIMEOUT = 10.0
+"""Seconds the worker may take to fork a check's copy (a few milliseconds, normally)."""
+COPY_GRACE = 2.0
+"""Seconds past a call's time limit the trusted side waits for the worker, which enforces the
+limit on the copy itself, before it kills the whole worker."""
 
 @dataclass(frozen=True)
 class RemoteObject:
@@ -86,6 +93,18 @@ class Session:
     timings: dict[str, float] = field(default_factory=dict)
     _scratch: list[Path] = field(default_factory=list)
 
+    _copy_of: WorkerProcess | None = None
+    """The worker whose copy serves the current check (None: fork one on the next call)."""
+    _group: str | None = None
+
+    def begin_check(self, check_id: str, group: str | None = None) -> None:
+        """A check starts: it gets a fresh copy of the submission on its first call, unless it
+        continues the ``shared_copy`` group of the check before it."""
+        self.check_id = check_id
+        if group is None or group != self._group:
+            self._copy_of = None  # the worker ends the old copy when it forks the next
+        self._group = group
+
     def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
@@ -121,20 +140,19 @@ class Session:
         main = stage(self.submission, scratch)
         start = time.monotonic()
         self.worker = self.zygote.fork(scratch, self.limits)
-        self.generation += 1
         self._time("worker_start", start)
         request = {"op": "import", "path": str(main), "module": main.stem}
         try:
             reply = self.worker.request(request, self.assignment.import_timeout)
         except (WorkerTimeout, WorkerGone, protocol.ProtocolError) as exc:
-            self.import_failure = _import_failure(exc, self.assignment.import_timeout)
+            self.import_failure = import_failure(exc, self.assignment.import_timeout)
             raise self.import_failure from None
         finally:
             self._record("import")
             self._time("import", start)
         if not reply.get("ok"):
             self.import_failure = StudentFailure(self.relabel(
-                _describe_import_error(reply.get("error"), self.submission.main)))
+                describe_import_error(reply.get("error"), self.submission.main)))
             raise self.import_failure
         self.names = submission_names(reply.get("names"))
         self._read_signatures(self.worker)
@@ -158,20 +176,43 @@ class Session:
             self._record("import")
         self.signature_notes = signatures.mismatches(handout, reply.get("value"))
 
+    def relabel(self, text: str) -> str:
+        """``text`` naming a notebook's cells where it names lines of its module."""
+        cells = self.submission.cells
+        return cells.relabel(text) if cells is not None else text
+
+    def ensure_copy(self) -> WorkerProcess:
+        """The worker, with a copy of the submission open for the current check."""
+        worker = self.ensure_worker()
+        if self._copy_of is worker and worker.alive:
+            return worker
+        start = time.monotonic()
+        try:
+            reply = worker.request({"op": "fork"}, COPY_TIMEOUT)
+        except (WorkerTimeout, WorkerGone, protocol.ProtocolError) as exc:
+            raise StudentFailure(f"the grader could not start a fresh copy of your submission "
+                                 f"for this check ({exc})") from None
+        finally:
+            self._record("copy")
+            self._time("copy_start", start)
+        if not reply.get("ok"):
+            raise copy_failure("", reply.get("error"), self.names, 0)
+        self._copy_of = worker
+        self.generation += 1
+        return worker
+
     def request(self, function: str, message: dict[str, Any]) -> dict[str, Any]:
         """Send a call or method request for ``function``; the answer's ``ok`` is true."""
         if function in self.broken:
             raise StudentFailure(self.broken[function])
-        worker = self.ensure_worker()
+        worker = self.ensure_copy()
         timeout = float(self.assignment.setting(function, "timeout"))
         start = time.monotonic()
         try:
-            reply = worker.request(message, timeout)
+            reply = worker.request({**message, "timeout": timeout}, timeout + COPY_GRACE)
         except WorkerTimeout:
-            reason = (f"{function} did not finish within {safe(f'{timeout:g}')} s, so the worker "
-                      "was stopped; look for an infinite loop or much slower code than needed")
-            self.broken[function] = reason
-            raise StudentFailure(reason) from None
+            self.broken[function] = timed_out(function, timeout).message
+            raise StudentFailure(self.broken[function]) from None
         except WorkerGone as exc:
             raise StudentFailure(f"{function} crashed the grader's worker: {exc}") from None
         except protocol.ProtocolError as exc:
@@ -180,15 +221,15 @@ class Session:
             self._record(function)
             self._time(function, start)
         if not reply.get("ok"):
-            failure = _call_failure(function, reply.get("error"), self.names)
+            error = reply.get("error")
+            if isinstance(error, dict) and error.get("kind") in ("timeout", "crashed", "budget"):
+                self._copy_of = None  # the worker ended that copy
+            failure = copy_failure(function, error, self.names, timeout)
+            if isinstance(error, dict) and error.get("kind") == "timeout":
+                self.broken[function] = failure.message
             raise StudentFailure(self.relabel(failure.message),
                                  self.relabel(failure.hidden_message))
         return reply
-
-    def relabel(self, text: str) -> str:
-        """``text`` naming a notebook's cells where it names lines of its module."""
-        cells = self.submission.cells
-        return cells.relabel(text) if cells is not None else text
 
 
 class StudentProxy:
@@ -219,9 +260,11 @@ class StudentProxy:
 
     def method(self, obj: RemoteObject, name: str, *args: Any) -> Any:
         """Call a method (``"__call__"`` to call the object) of an object in the worker."""
+        self._session.ensure_copy()
         if obj.generation != self._session.generation:
-            raise StudentFailure(f"the object {obj.function} returned is gone: the worker was "
-                                 "restarted after an earlier failure")
+            raise StudentFailure(f"the object {obj.function} returned is gone: it was made in "
+                                 "another copy of your submission (each check has its own, "
+                                 "and a failure that stops the worker starts a new one)")
         reply = self._session.request(obj.function, {
             "op": "method", "handle": obj.handle.id, "name": name,
             "args": protocol.encode(list(args)), "kwargs": protocol.encode({}),
@@ -252,92 +295,3 @@ class StudentProxy:
             return {self._wrap(name, k, clean): self._wrap(name, v, clean)
                     for k, v in value.items()}
         return value
-
-
-def unreadable(function: str, exc: protocol.ProtocolError) -> StudentFailure:
-    """The failure for a value the grader refused: over a budget, or malformed."""
-    if isinstance(exc, protocol.BudgetError):
-        return StudentFailure(f"{function} returned {exc}; the grader does not read such "
-                              "values")
-    return StudentFailure(f"{function} returned a value the grader could not read "
-                          f"(invalid result: {exc})")
-
-
-def submission_names(names: Any) -> tuple[str, ...]:
-    """The module names a worker reported, capped (count and length) and cleaned."""
-    if not isinstance(names, list):
-        return ()
-    kept = (n for n in names[:MAX_NAMES] if isinstance(n, str) and len(n) <= MAX_NAME_LEN)
-    return tuple(clean_text(n) for n in kept)
-
-
-def _import_failure(exc: Exception, timeout: float) -> StudentFailure:
-    if isinstance(exc, WorkerTimeout):
-        return StudentFailure(f"importing your submission did not finish within {timeout:g} s; "
-                              "move training or other slow code out of the module's top level")
-    if isinstance(exc, WorkerGone):
-        return StudentFailure(f"your submission could not be imported: {exc}")
-    if isinstance(exc, protocol.BudgetError):
-        return StudentFailure(f"your submission could not be imported: its module's answer "
-                              f"to the grader held {exc}")
-    return StudentFailure(f"your submission could not be imported (invalid result: {exc})")
-
-
-def _text(info: Any, key: str) -> str:
-    value = info.get(key, "") if isinstance(info, dict) else ""
-    return clean_text(value[:2000]) if isinstance(value, str) else ""
-
-
-def _frames(info: Any) -> str:
-    frames = info.get("frames", []) if isinstance(info, dict) else []
-    frames = frames[-5:] if isinstance(frames, list) else []
-    lines = [f"\n  at {clean_text(f[:300])}" for f in frames if isinstance(f, str)]
-    return "".join(lines)
-
-
-def _describe_import_error(info: Any, main: str) -> str:
-    kind, etype, message = _text(info, "kind"), _text(info, "type"), _text(info, "message")
-    if kind == "exit":
-        return f"your submission called sys.exit({message}) while being imported"
-    where = ""
-    if isinstance(info, dict) and type(info.get("lineno")) is int:
-        # Named with the file so that a notebook's line map can rewrite it to its cell.
-        where = f" at {main}, line {info['lineno']}"
-    return (f"your submission could not be imported: {etype}{where}: {message}"
-            f"{_missing_module(etype)}{_frames(info)}")
-
-
-def _missing_module(etype: str) -> str:
-    """What is installed where submissions run, after a failed import of something else."""
-    if etype != "ModuleNotFoundError":
-        return ""
-    return (". Only torch, numpy and the Python standard library are available where your code "
-            "runs: remove imports you use only for plotting or exploring (matplotlib, pandas, "
-            "...), or move them under if __name__ == \"__main__\":")
-
-
-def _call_failure(function: str, info: Any, names: tuple[str, ...]) -> StudentFailure:
-    kind, etype, message = _text(info, "kind"), _text(info, "type"), _text(info, "message")
-    if kind == "missing":
-        close = difflib.get_close_matches(function, names, n=3, cutoff=0.5)
-        found = f" (found: {', '.join(close)})" if close else ""
-        return StudentFailure(f"your submission does not define {function}{found}")
-    if kind == "missing_method":
-        return StudentFailure(f"{etype} object has no method {message!r} (the object was "
-                              f"returned by {function})")
-    if kind == "not_callable":
-        return StudentFailure(f"{function} in your submission is a {etype}, not a function")
-    if kind == "exit":
-        return StudentFailure(f"{function} called sys.exit({message}){_frames(info)}")
-    if kind == "invalid":
-        return StudentFailure(f"{function} returned a value the grader could not read "
-                              f"(invalid result: {etype}: {message})")
-    frames = _frames(info)
-    said = f": {message}{_missing_module(etype)}" if message else ""
-    if etype == "NotImplementedError":
-        said += " (the starter's placeholder is still there: write this function)"
-    return StudentFailure(
-        f"{function} raised {etype}{said}{frames}",
-        f"{function} raised {etype} on a hidden input (the message is not shown for hidden "
-        f"checks){frames}",
-    )

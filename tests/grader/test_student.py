@@ -17,8 +17,8 @@ from grader.student import (
     MAX_NAMES,
     StudentFailure,
     StudentProxy,
-    _call_failure,
-    _describe_import_error,
+    call_failure,
+    describe_import_error,
     submission_names,
     unreadable,
 )
@@ -42,7 +42,7 @@ def test_a_module_claiming_many_names_costs_one_capped_lookup(count):
     names = [f"mse_{i:07d}_" + "x" * 30 for i in range(count)]
     start = time.monotonic()
     kept = submission_names(names)
-    failure = _call_failure("mse", {"kind": "missing"}, kept)
+    failure = call_failure("mse", {"kind": "missing"}, kept)
     assert time.monotonic() - start < 1.0
     assert len(kept) == MAX_NAMES
     assert failure.message.startswith("your submission does not define mse")
@@ -62,7 +62,7 @@ def test_names_are_capped_filtered_and_cleaned(names, kept):
 def test_a_long_name_never_reaches_difflib():
     kept = submission_names(["m" * 10**6, "mse_"])
     assert kept == ("mse_",)
-    assert "found: mse_" in _call_failure("mse", {"kind": "missing"}, kept).message
+    assert "found: mse_" in call_failure("mse", {"kind": "missing"}, kept).message
 
 
 # ---------------------------------------------------------------- values over a budget
@@ -118,10 +118,10 @@ def test_returned_strings_and_reprs_are_cleaned_where_they_enter():
 def test_exception_messages_types_and_frames_are_cleaned(kind):
     info = {"kind": kind, "type": "Err\x1b[31m", "message": ANSI,
             "frames": ["submission.py, line 3, in f: \x1b[2Jraise", 5]}
-    failure = _call_failure("f", info, ())
+    failure = call_failure("f", info, ())
     for text in (failure.message, failure.hidden_message):
         assert clean(text), text
-    assert clean(_describe_import_error(info, "submission.py"))
+    assert clean(describe_import_error(info, "submission.py"))
 
 
 def test_arguments_sent_back_are_not_cleaned():

@@ -4,7 +4,7 @@ placeholders, point or points."""
 from __future__ import annotations
 
 from grader.results import CheckResult, SubmissionResult
-from grader.student import _call_failure, _describe_import_error
+from grader.student import call_failure, describe_import_error
 from grader.terminal import check_summary, points
 
 
@@ -47,7 +47,8 @@ def test_placeholders_collapse_into_one_line_that_leaves_real_failures_visible(a
 def test_a_missing_module_says_what_is_available():
     info = {"kind": "exception", "type": "ModuleNotFoundError",
             "message": "No module named 'matplotlib'", "frames": []}
-    for text in (_describe_import_error(info, "submission.py"), _call_failure("fit_line", info, ()).message):
+    for text in (describe_import_error(info, "submission.py"),
+                 call_failure("fit_line", info, ()).message):
         assert "No module named 'matplotlib'" in text
         assert "Only torch, numpy and the Python standard library are available" in text
         assert "plotting" in text

@@ -11,20 +11,25 @@ JSON scalars and lists, or objects tagged with ``"$"``:
   "params": [[2, 17], [2]]}``: an object that stays in the worker;
 - ``{"$": "object", "type": "Foo", "repr": "..."}``: anything else, as a clipped repr.
 
-This module is loaded by path inside the worker too (it must import nothing from the grader).
-:func:`decode` is the only way the trusted side reads a worker's value: it parses JSON, checks
-every field, rebuilds arrays with :func:`numpy.frombuffer`, and never calls anything that came
-from a submission. Anything malformed raises :class:`ProtocolError`.
+This module is loaded by path inside the worker too (it must import nothing from the grader),
+and so are its parts, which read the budgets and value classes defined here:
+``decoding.py`` (:func:`decode`, the only way the trusted side reads a worker's value: it parses
+JSON, checks every field, rebuilds arrays with :func:`numpy.frombuffer`, and never calls
+anything that came from a submission; anything malformed raises :class:`ProtocolError`) and
+``encoding.py`` (:func:`encode`, with references to numpy, torch and json captured before any
+submission is imported).
 """
 
 from __future__ import annotations
 
-import base64
+import importlib
+import importlib.util
 import json
-import math
 import os
 import struct
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -68,7 +73,6 @@ WIRE_DTYPES = frozenset(
     {"bool", "int8", "int16", "int32", "int64", "uint8", "float16", "float32", "float64",
      "complex64", "complex128"}
 )
-_HEADER = struct.Struct(">I")
 
 
 class ProtocolError(Exception):
@@ -119,18 +123,67 @@ class Opaque:
     repr: str
 
 
+def _part(name: str) -> Any:
+    """A part of the protocol, loaded once this module's definitions exist (the parts read
+    them): a package module on the trusted side, loaded by path (as ``_grader_<name>``) in the
+    worker, where the grader package is not importable."""
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
+    key = f"_grader_{name}"
+    if key not in sys.modules:
+        spec = importlib.util.spec_from_file_location(key, Path(__file__).with_name(f"{name}.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[key] = module
+        spec.loader.exec_module(module)
+    return sys.modules[key]
+
+
+_decoding, _encoding = _part("decoding"), _part("encoding")
+_write = os.write  # captured before any submission runs, like the encoder's references
+_dumps = _encoding.dumps
+
+
+def decode(node: Any) -> Any:
+    """Rebuild a value from its JSON form, checking every field and the decoding budget.
+
+    Returns builtin scalars, lists, tuples and dicts of them, :class:`Array`, :class:`Handle`
+    and :class:`Opaque`. Raises :class:`BudgetError` for a value over a budget (too many
+    values, too deep, a dict with too many keys, too long a string, too large an integer) and
+    :class:`ProtocolError` on anything else (``decoding.py``).
+    """
+    return _decoding.decode(node)
+
+
+def encode(value: Any, handles: dict[int, Any] | None = None, depth: int = 0) -> Any:
+    """Turn a value into its JSON form (``encoding.py``).
+
+    The trusted side uses it for arguments (tensors, arrays, numbers, strings, containers and
+    :class:`Handle`). In the worker, ``handles`` collects ``torch.nn.Module`` objects, which
+    stay there; any other unknown object becomes an :class:`Opaque` repr.
+    """
+    return _encoding.encode(value, handles, depth)
+
+
+_HEADER = struct.Struct(">I")
+
+
 # ---------------------------------------------------------------- framing
 
 
 def write_frame(fd: int, message: dict[str, Any]) -> None:
     """Send one message as a frame on a blocking file descriptor."""
-    body = json.dumps(message, separators=(",", ":")).encode()
+    write_body(fd, _dumps(message).encode())
+
+
+def write_body(fd: int, body: bytes) -> None:
+    """Send an encoded frame body (a message's JSON text) as a frame."""
     if len(body) > MAX_FRAME:
         raise ProtocolError(f"frame of {len(body)} bytes exceeds the {MAX_FRAME}-byte limit")
     data = _HEADER.pack(len(body)) + body
     view = memoryview(data)
     while view:
-        sent = os.write(fd, view)
+        sent = _write(fd, view)
         view = view[sent:]
 
 
@@ -215,225 +268,3 @@ def _parse_int(text: str) -> int:
 def read_frame(fd: int) -> dict[str, Any]:
     """Read one frame from a blocking descriptor."""
     return parse_body(read_exact(fd, parse_header(read_exact(fd, _HEADER.size))))
-
-
-# ---------------------------------------------------------------- decoding (trusted side)
-
-
-def decode(node: Any) -> Any:
-    """Rebuild a value from its JSON form, checking every field and the decoding budget.
-
-    Returns builtin scalars, lists, tuples and dicts of them, :class:`Array`, :class:`Handle`
-    and :class:`Opaque`. Raises :class:`BudgetError` for a value over a budget (too many
-    values, too deep, a dict with too many keys, too long a string, too large an integer) and
-    :class:`ProtocolError` on anything else.
-    """
-    return _decode(node, 0, [0])
-
-
-def _decode(node: Any, depth: int, count: list[int]) -> Any:
-    count[0] += 1
-    if depth > MAX_DEPTH:
-        raise BudgetError(f"a value nested deeper than {MAX_DEPTH} levels (the grader's "
-                          "budget MAX_DEPTH)")
-    if count[0] > MAX_NODES:
-        raise BudgetError(f"a value of more than {MAX_NODES} items in all (the grader's "
-                          "budget MAX_NODES)")
-    if node is None or isinstance(node, (bool, float)):
-        return node
-    if isinstance(node, int):
-        return _check_int(node)
-    if isinstance(node, str):
-        return _check_str(node, MAX_STR, "MAX_STR")
-    if isinstance(node, list):
-        return [_decode(item, depth + 1, count) for item in node]
-    if not isinstance(node, dict):
-        raise ProtocolError(f"unexpected JSON value of type {type(node).__name__}")
-    tag = node.get("$")
-    if tag == "array":
-        return _decode_array(node)
-    if tag == "tuple":
-        return tuple(_decode(item, depth + 1, count) for item in _field(node, "items", list))
-    if tag == "dict":
-        return _decode_dict(node, depth, count)
-    if tag == "handle":
-        return _decode_handle(node)
-    if tag == "object":
-        return Opaque(_field(node, "type", str)[:MAX_REPR], _field(node, "repr", str)[:MAX_REPR])
-    raise ProtocolError(f"unknown value tag {tag!r}")
-
-
-def _check_int(value: int) -> int:
-    if not -MAX_INT <= value < MAX_INT:
-        raise BudgetError("an integer too large to compare (beyond ±2**63)")
-    return value
-
-
-def _check_str(value: str, limit: int, name: str) -> str:
-    if len(value) > limit:
-        raise BudgetError(f"a string of {len(value)} characters (the grader's budget {name} "
-                          f"is {limit})")
-    return value
-
-
-def _field(node: dict[str, Any], name: str, kind: type) -> Any:
-    value = node.get(name)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise ProtocolError(f"field {name!r} missing or not a {kind.__name__}")
-    return value
-
-
-def _decode_array(node: dict[str, Any]) -> Array:
-    kind = _field(node, "kind", str)
-    if kind not in ("tensor", "ndarray", "npscalar"):
-        raise ProtocolError(f"unknown array kind {kind!r}")
-    wire = _field(node, "wire", str)
-    if wire not in WIRE_DTYPES:
-        raise ProtocolError(f"array dtype {wire!r} is not allowed")
-    shape = _field(node, "shape", list)
-    if len(shape) > MAX_NDIM or not all(
-        isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 2**31 for d in shape
-    ):
-        raise ProtocolError("array shape is not a short list of non-negative ints")
-    try:
-        data = base64.b64decode(_field(node, "data", str), validate=True)
-    except ValueError:
-        raise ProtocolError("array data is not base64") from None
-    dtype = np.dtype(wire)
-    if len(data) != math.prod(shape) * dtype.itemsize:
-        raise ProtocolError("array data length does not match its shape and dtype")
-    values = np.frombuffer(data, dtype=dtype).reshape(shape)
-    return Array(kind, _field(node, "dtype", str)[:40], values)
-
-
-def _decode_dict(node: dict[str, Any], depth: int, count: list[int]) -> dict[Any, Any]:
-    items = _field(node, "items", list)
-    if len(items) > MAX_KEYS:
-        raise BudgetError(f"a dict of {len(items)} keys (the grader's budget MAX_KEYS is "
-                          f"{MAX_KEYS})")
-    out: dict[Any, Any] = {}
-    for pair in items:
-        if not (isinstance(pair, list) and len(pair) == 2):
-            raise ProtocolError("dict item is not a [key, value] pair")
-        key = pair[0]
-        if isinstance(key, str):
-            _check_str(key, MAX_KEY_STR, "MAX_KEY_STR for dict keys")
-        elif type(key) is not int or not -MAX_KEY_INT < key < MAX_KEY_INT:
-            # only these hash without collisions (see MAX_KEY_INT)
-            kind = key.get("$") if isinstance(key, dict) else type(key).__name__
-            raise BudgetError(f"a dict with a key of type {str(kind)[:20]} (the grader "
-                              f"compares dicts keyed by strings or ints below 2**31 only)")
-        count[0] += 1
-        out[key] = _decode(pair[1], depth + 1, count)
-    return out
-
-
-def _decode_handle(node: dict[str, Any]) -> Handle:
-    params = _field(node, "params", list)
-    if len(params) > 10_000 or not all(
-        isinstance(p, list) and len(p) <= MAX_NDIM and all(type(d) is int for d in p)
-        for p in params
-    ):
-        raise ProtocolError("handle params are not a list of shapes")
-    module = node.get("module")
-    if not isinstance(module, bool):
-        raise ProtocolError("handle field 'module' is not a bool")
-    return Handle(
-        _field(node, "id", int),
-        _field(node, "type", str)[:MAX_REPR],
-        module,
-        tuple(tuple(p) for p in params),
-    )
-
-
-# ---------------------------------------------------------------- encoding (both sides)
-
-
-def encode(value: Any, handles: dict[int, Any] | None = None, depth: int = 0) -> Any:
-    """Turn a value into its JSON form.
-
-    The trusted side uses it for arguments (tensors, arrays, numbers, strings, containers and
-    :class:`Handle`). In the worker, ``handles`` collects ``torch.nn.Module`` objects, which
-    stay there; any other unknown object becomes an :class:`Opaque` repr.
-    """
-    if depth > MAX_DEPTH:
-        raise ProtocolError(f"value nested deeper than {MAX_DEPTH} levels")
-    if value is None or isinstance(value, bool):
-        return None if value is None else bool(value)
-    if isinstance(value, (int, float, str)) and not isinstance(value, np.generic):
-        return _encode_builtin(value)
-    if isinstance(value, Handle):
-        return {"$": "handle", "id": value.id, "type": value.type_name,
-                "module": value.is_module, "params": [list(p) for p in value.param_shapes]}
-    if isinstance(value, (np.ndarray, np.generic)):
-        return _encode_numpy(value)
-    if isinstance(value, Array):
-        return _encode_numpy(value.values, value.kind)
-    torch = _torch()
-    if torch is not None and isinstance(value, torch.Tensor):
-        return _encode_tensor(value, torch)
-    if isinstance(value, (list, tuple)):
-        if len(value) > MAX_ITEMS:
-            raise ProtocolError(f"more than {MAX_ITEMS} items")
-        items = [encode(v, handles, depth + 1) for v in value]
-        return items if isinstance(value, list) else {"$": "tuple", "items": items}
-    if isinstance(value, dict):
-        return {"$": "dict", "items": [
-            [encode(k, handles, depth + 1), encode(v, handles, depth + 1)]
-            for k, v in value.items()
-        ]}
-    return _encode_other(value, handles, torch)
-
-
-def _encode_builtin(value: int | float | str) -> int | float | str:
-    # The base types' own slots: a subclass's overridden __float__ or __str__ is not consulted.
-    if isinstance(value, int):
-        return int.__int__(value)
-    if isinstance(value, float):
-        return float.__float__(value)
-    return str.__str__(value)[:MAX_STR]
-
-
-def _torch() -> Any:
-    import sys
-
-    # Only use torch if it is already loaded: the protocol itself never needs it.
-    return sys.modules.get("torch")
-
-
-def _encode_numpy(value: Any, kind: str | None = None) -> dict[str, Any]:
-    arr = np.asarray(value)
-    if arr.dtype.name not in WIRE_DTYPES:
-        raise ProtocolError(f"array dtype {arr.dtype.name!r} cannot be sent")
-    if kind is None:
-        kind = "npscalar" if isinstance(value, np.generic) else "ndarray"
-    # np.array rather than np.ascontiguousarray, which turns 0-d arrays into shape (1,).
-    arr = np.array(arr, order="C")
-    return {"$": "array", "kind": kind, "dtype": arr.dtype.name, "wire": arr.dtype.name,
-            "shape": list(arr.shape), "data": base64.b64encode(arr.tobytes()).decode()}
-
-
-def _encode_tensor(value: Any, torch: Any) -> dict[str, Any]:
-    t = torch.Tensor.detach(value).cpu()
-    if t.is_sparse or t.is_quantized:
-        t = t.to_dense() if t.is_sparse else t.dequantize()
-    original = str(t.dtype).removeprefix("torch.")
-    if original not in WIRE_DTYPES:
-        t = t.to(torch.float32)
-    node = _encode_numpy(t.resolve_conj().resolve_neg().numpy(), "tensor")
-    node["dtype"] = original
-    return node
-
-
-def _encode_other(value: Any, handles: dict[int, Any] | None, torch: Any) -> dict[str, Any]:
-    if handles is not None and torch is not None and isinstance(value, torch.nn.Module):
-        hid = len(handles) + 1
-        handles[hid] = value
-        params = [list(p.shape) for p in value.parameters()][:10_000]
-        return {"$": "handle", "id": hid, "type": type(value).__name__, "module": True,
-                "params": params}
-    try:
-        text = repr(value)
-    except Exception as exc:  # a hostile __repr__ only hurts the worker it runs in
-        text = f"<repr failed: {type(exc).__name__}>"
-    return {"$": "object", "type": type(value).__name__[:MAX_REPR], "repr": text[:MAX_REPR]}

@@ -5,7 +5,9 @@ environment. The zygote imports numpy and torch (nothing secret: no check, refer
 submission is ever loaded here) and then forks one worker per request. A worker confines
 itself first (namespaces, tmpfs scratch, rlimits, Landlock, seccomp: ``inside/confine.py``), then
 imports one submission by path from its scratch directory and answers requests (import, call,
-method, bye) with plain-data frames (see ``protocol.py``). Sibling modules are loaded by path:
+method, bye) with plain-data frames (see ``protocol.py``); between ``fork`` and ``end`` it
+relays calls to a fresh forked copy of the imported submission, one per check (``copies.py``).
+Sibling modules are loaded by path:
 this file must not import the grader package, which need not be importable here.
 ``inside/worker.py probe`` prints which layers this machine can apply (``isolation.probe``).
 
@@ -81,7 +83,8 @@ def zygote(ctl_fd: int, warmup: str | None = None) -> None:
     sys.meta_path.insert(0, _Refuse())  # the warm-up too cannot import answers
     if warmup is not None:
         _run_warmup(warmup)
-    protocol = _load("protocol")
+    protocol = _load("protocol")  # and its parts: the encoder captures numpy and torch now
+    _load("copies")
     confine = _load("confine")  # and, through it, the layers' modules and pyseccomp
     ctl = socket.socket(fileno=ctl_fd)
     ctl.send(json.dumps({"ready": True, "torch": torch.__version__}).encode())
@@ -158,25 +161,56 @@ class Worker:
         self.module: Any = None
         self.path = ""
         self.handles: dict[int, Any] = {}
+        copies = sys.modules.get("_grader_copies") or _load("copies")
+        self.copies = copies.Copies(protocol, self.serve_copy)
 
     def serve(self) -> None:
+        p = self.p
         while True:
             try:
-                request = self.p.read_frame(self.fd)
+                body = p.read_exact(self.fd, p.parse_header(p.read_exact(self.fd, 4)))
             except EOFError:
-                return
+                break
+            request = p.parse_body(body)
             op = request.get("op")
             if op == "bye":
-                return
-            handler = {"import": self.do_import, "call": self.do_call, "method": self.do_method,
-                       "signatures": self.do_signatures}
-            response = handler[op](request)
+                break
+            response = self.handle(op, request, body)
             for stream in (sys.stdout, sys.stderr):
                 try:
                     stream.flush()
                 except Exception:
                     pass
-            self.send(response)
+            if isinstance(response, bytes):
+                p.write_body(self.fd, response)  # a copy's answer, passed on as it is
+            else:
+                self.send(response)
+            self.copies.after_reply(self.fd)
+        self.copies.close()
+
+    def handle(self, op: Any, request: dict[str, Any], body: bytes) -> Any:
+        if op == "fork":
+            try:
+                return self.copies.fork()
+            except OSError as exc:  # the process limit, say: this check fails, not the worker
+                return {"ok": False, "error": {"kind": "fork", "type": type(exc).__name__,
+                                               "message": _safe_str(exc)}}
+        if op == "end":
+            self.copies.end()
+            return {"ok": True}
+        if op in ("call", "method") and self.copies.open:
+            return self.copies.relay(body, request.get("timeout"))
+        self.copies.drop_spare()
+        handler = {"import": self.do_import, "call": self.do_call, "method": self.do_method,
+                   "signatures": self.do_signatures}
+        return handler[op](request)
+
+    def serve_copy(self, chan_fd: int) -> None:
+        """In a forked copy: serve the worker's relayed requests on ``chan_fd``."""
+        os.close(self.fd)  # the trusted side's channel belongs to the worker
+        self.fd = chan_fd
+        self.copies = type(self.copies)(self.p, self.serve_copy)  # a copy serves directly
+        self.serve()
 
     def send(self, response: dict[str, Any]) -> None:
         try:
