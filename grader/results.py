@@ -116,6 +116,11 @@ class SubmissionResult:
     error_details: tuple[str, ...] = field(default=(), compare=False, repr=False)
     """The tracebacks of ``errors``, for the instructor's log (:func:`log_internal_errors`):
     never written to ``result.json``, only carried from a grading process to the batch's."""
+    budget: Mapping[str, Any] = field(default_factory=dict)
+    """The budget all the submission's processes shared: ``kind`` (``cgroup``: memory, process
+    and CPU limits for them together; ``rlimit``: a process cap so low that every process at
+    its address-space limit stays within ``memory_mb``), ``memory_mb``, ``processes``, ``cpu``
+    (cores); ``{}`` when no worker ran."""
     unwritten: str = ""
     """Why a batch could not write this submission's files ("" when it did). Never in
     ``result.json``: a result that was written was, by definition, not unwritten."""
@@ -143,6 +148,7 @@ class SubmissionResult:
         data["tests"] = [asdict(t) for t in self.tests]
         data["student_output"] = [asdict(b) for b in self.student_output]
         data["timings"] = dict(self.timings)
+        data["budget"] = dict(self.budget)
         del data["unwritten"]
         return data
 

@@ -161,8 +161,9 @@ def listeners() -> Iterator[Listeners]:
 def other_zygotes() -> Iterator[dict[str, Zygote]]:
     """Zygotes with one socket layer only, and with neither (the control)."""
     made = {"mounts only": Zygote(isolation=FULL.without("seccomp", "landlock")),
-            "seccomp only": Zygote(isolation=FULL.without("hide_host_dirs", "landlock")),
-            "neither": Zygote(isolation=FULL.without("hide_host_dirs", "seccomp", "landlock"))}
+            "seccomp only": Zygote(isolation=FULL.without("new_root", "hide_host_dirs", "landlock")),
+            "neither": Zygote(isolation=FULL.without("new_root", "hide_host_dirs", "seccomp",
+                                                   "landlock"))}
     try:
         yield made
     finally:
