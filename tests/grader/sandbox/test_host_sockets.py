@@ -160,10 +160,13 @@ def listeners() -> Iterator[Listeners]:
 @pytest.fixture(scope="module")
 def other_zygotes() -> Iterator[dict[str, Zygote]]:
     """Zygotes with one socket layer only, and with neither (the control)."""
-    made = {"mounts only": Zygote(isolation=FULL.without("seccomp", "landlock")),
-            "seccomp only": Zygote(isolation=FULL.without("new_root", "hide_host_dirs", "landlock")),
-            "neither": Zygote(isolation=FULL.without("new_root", "hide_host_dirs", "seccomp",
-                                                   "landlock"))}
+    alone = ("new_root", "hide_host_dirs", "seccomp", "landlock")
+    made = {"new root only": Zygote(isolation=FULL.without("seccomp", "landlock")),
+            "hidden folders only": Zygote(isolation=FULL.without("new_root", "seccomp",
+                                                                 "landlock")),
+            "seccomp only": Zygote(isolation=FULL.without("new_root", "hide_host_dirs",
+                                                          "landlock")),
+            "neither": Zygote(isolation=FULL.without(*alone))}
     try:
         yield made
     finally:
@@ -212,8 +215,10 @@ def test_only_inet_sockets_and_stream_socketpairs_can_be_made(spawn):
     assert value(worker, "stream_pair") == "ping"
 
 
-def test_the_mounts_alone_hide_every_host_socket(spawn, listeners, other_zygotes):
-    worker, _ = spawn(ATTACKS, z=other_zygotes["mounts only"])
+@pytest.mark.parametrize("mounts", ["new root only", "hidden folders only"])
+def test_the_mounts_alone_hide_every_host_socket(spawn, listeners, other_zygotes, mounts):
+    worker, _ = spawn(ATTACKS, z=other_zygotes[mounts])
+    assert worker.facts.get("new_root", False) is (mounts == "new root only")
     got = attack(worker, listeners)
     for way, error in got.items():
         # Paths lead nowhere; abstract sockets belong to the host's network namespace.
