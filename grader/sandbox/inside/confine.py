@@ -200,7 +200,10 @@ def _namespaces(request: dict[str, Any], chan_fd: int, layers: dict[str, Any]) -
 def _new_root(scratch: str, runtime: list[str]) -> list[str]:
     """Pivot into a root of read-only bind mounts of the runtime (``newroot.py``); the scratch
     folder's path, empty there, is where the caller mounts the scratch tmpfs."""
-    dirs = [*runtime, str(HERE), *newroot.system_dirs(SYSTEM_DIRS)]
+    # As sys.path names them (perhaps through a link): the new root makes the links again.
+    named = [p for p in RUNTIME if any(os.path.realpath(p) == r or
+                                       os.path.realpath(p).startswith(r + "/") for r in runtime)]
+    dirs = [*runtime, *named, str(HERE), *newroot.system_dirs(SYSTEM_DIRS)]
     files = [f"/etc/{name}" for name in landlock.ETC_FILES]
     hidden = mounts.targets()
     newroot.build(ns.mount, scratch, dirs, files, scratch)

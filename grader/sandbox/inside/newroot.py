@@ -22,6 +22,7 @@ files cannot be read, whatever Landlock and seccomp allow.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import platform
@@ -53,12 +54,16 @@ def build(mount: Mount, root: str, dirs: Iterable[str], files: Iterable[str],
     """Mount a tmpfs on ``root`` and fill it (see the module docstring).
 
     ``dirs`` and ``files`` are host paths to bind read-only at the same paths (missing ones
-    are left out); ``keep`` is a path to create as an empty folder (the scratch mount point).
-    ``mount`` is ``mount(source, target, fstype, flags, data=None)``.
+    are left out); links on the way to a folder of ``dirs`` are made again (``sys.path`` may
+    name a venv through one). ``keep`` is a path to create as an empty folder (the scratch
+    mount point). ``mount`` is ``mount(source, target, fstype, flags, data=None)``.
     """
+    dirs = list(dirs)
     mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, ROOT_OPTIONS)
     for path in outermost(dirs):
         _bind_dir(mount, root, path)
+    for path in dirs:
+        _links_on_the_way(root, path)
     for path in (*files, *DEVICES):
         if os.path.isfile(path) or (path in DEVICES and os.path.exists(path)):
             _bind_file(mount, root, path)
@@ -122,6 +127,18 @@ def _bind_file(mount: Mount, root: str, path: str) -> None:
     mount(path, root + path, None, MS_BIND)
     # Read-only: for a device, only its node; /dev/null still takes writes.
     _remount_read_only(mount, root + path)
+
+
+def _links_on_the_way(root: str, path: str) -> None:
+    """Make again, in the new root, the links through which ``path`` leads to its folder."""
+    current = "/"
+    for part in os.path.abspath(path).strip("/").split("/"):
+        current = os.path.join(current, part)
+        if os.path.islink(current):
+            if not os.path.lexists(root + current):
+                with contextlib.suppress(OSError):  # beneath a bound folder: already there
+                    _link(root, current, os.readlink(current))
+            current = os.path.realpath(current)
 
 
 def _link(root: str, path: str, target: str) -> None:

@@ -97,6 +97,7 @@ def _works() -> dict[str, Any]:
         import decimal
 
         import numpy
+        import numpy.random  # a lazy submodule: read through sys.path's own spelling
 
         del decimal, numpy
     except Exception as exc:

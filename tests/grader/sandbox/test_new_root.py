@@ -9,6 +9,7 @@ scratch), and the host folder always holds more (the test plants a file beside t
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -146,3 +147,27 @@ def test_outermost_keeps_links_and_drops_nested_folders(tmp_path):
         str(tmp_path / "a")]
     links = [p for p in ("/bin", "/lib", "/lib64") if os.path.islink(p)]
     assert set(newroot.outermost(links)) == set(links)  # rebuilt as links, not bound
+
+
+def test_a_runtime_named_through_a_link_is_reachable(spawn, tmp_path):
+    # sys.path names the venv by the link (tmp/venv-link/lib/...): the new root makes it again.
+    real = tmp_path / "real-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(real)], check=True,
+                   timeout=120)
+    link = tmp_path / "venv-link"
+    link.symlink_to(real)
+    python = link / "bin" / "python"
+    site = subprocess.run([str(python), "-c", "import site; print(site.getsitepackages()[0])"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    assert site.startswith(str(link))
+    mine = [p for p in sys.path if Path(p).name == "site-packages"]
+    Path(site, "grader_test.pth").write_text("\n".join(mine) + "\n")  # numpy, torch
+    Path(site, "linked_module.py").write_text("ANSWER = 42\n")
+    z = Zygote(python=str(python), isolation=FULL)
+    try:
+        worker, _ = spawn("import linked_module\ndef answer():\n    return linked_module.ANSWER\n",
+                          z=z)
+        assert worker.facts["new_root"] is True
+        assert value(worker, "answer") == 42
+    finally:
+        z.close()
