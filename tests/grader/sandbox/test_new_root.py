@@ -75,10 +75,11 @@ def value(worker: Any, name: str, *args: Any) -> Any:
 
 def kept_paths(scratch: Path) -> list[str]:
     """What a worker needs (and so may see) of the host's folders."""
-    runtime = landlock.runtime_paths(
-        [sys.prefix, sys.base_prefix, *(p for p in sys.path if p.endswith("-packages"))],
-        str(INSIDE))
-    return [os.path.realpath(p) for p in (*runtime, INSIDE, scratch)]
+    named = [sys.prefix, sys.base_prefix, *(p for p in sys.path if p.endswith("-packages"))]
+    runtime = landlock.runtime_paths(named, str(INSIDE))
+    # sys.path's own spelling too (a venv reached through a link is seen by that link).
+    spelled = [os.path.abspath(p) for p in named if os.path.realpath(p) in runtime]
+    return [*(os.path.realpath(p) for p in (*runtime, INSIDE, scratch)), *spelled]
 
 
 def allowed_in(folder: str, kept: list[str]) -> set[str]:
