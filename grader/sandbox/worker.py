@@ -115,7 +115,9 @@ class WorkerProcess:
             self.chan.sendall(len(body).to_bytes(4, "big") + body)
             reply = self._receive(deadline, timeout)
         except TimeoutError:
-            self.kill()
+            status = self.kill()
+            if self.over_budget:  # the kernel's kill for memory explains more than the time
+                raise self._gone(status) from None
             raise WorkerTimeout(f"no answer within {timeout:g} s") from None
         except protocol.ProtocolError:
             self.kill()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,8 @@ from grader.sandbox.inside import cgroup, protocol
 from grader.sandbox.isolation import probe
 from grader.sandbox.limits import Limits
 from grader.sandbox.worker import WorkerGone
+from grader.student import Session, StudentFailure, StudentProxy
+from grader.submission import read_submission
 
 FULL = probe()
 PARENTS, WHY_NOT = budget.cgroups()
@@ -191,3 +194,29 @@ def test_a_budget_is_described_for_results():
     assert "2 processes x address space <= 4096 MiB" in budget.describe(
         {"kind": "rlimit", "memory_mb": 4096, "processes": 2, "cpu": 2.0})
     assert budget.describe({}) == ""
+
+
+@pytest.mark.skipif(not PARENTS, reason=f"no cgroup here: {WHY_NOT}")
+def test_a_check_over_the_budget_fails_with_a_message_that_says_so(a1, zygote, limits, tmp_path):
+    path = tmp_path / "submission.py"
+    path.write_text(textwrap.dedent(HOGS) + textwrap.dedent("""\
+        def mse(y_hat, y):
+            return hog(3, 450)
+
+        def softmax(x):
+            return 1.0
+        """))
+    tight = dataclasses.replace(limits, memory=1200 * MiB, address_space=1100 * MiB)
+    # A loaded machine fills memory slowly: the kill must come before the call's time limit.
+    slow = dataclasses.replace(a1, functions={**a1.functions, "mse": {
+        **a1.functions.get("mse", {}), "timeout": 120}})
+    session = Session(slow, read_submission(path), zygote, tight)
+    student = StudentProxy(session)
+    try:
+        with pytest.raises(StudentFailure) as info:
+            student.mse(1, 2)
+        assert info.value.message.startswith("mse stopped: the submission went over its memory "
+                                          "budget (1200 MiB for all its processes together)")
+        assert student.softmax(1) == 1.0  # the next check gets a fresh worker
+    finally:
+        session.close()
