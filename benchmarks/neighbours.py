@@ -37,14 +37,15 @@ def _spin():
     while True:
         pass
 
-started = 0
-for _ in range({n}):
-    try:
-        if os.fork() == 0:
-            _spin()
-        started += 1
-    except OSError:
-        break
+# One child forks the spinners and then spins too, so the import itself returns at once.
+if os.fork() == 0:
+    for _ in range({n} - 1):
+        try:
+            if os.fork() == 0:
+                _spin()
+        except OSError:
+            break
+    _spin()
 """
 
 

@@ -15,8 +15,9 @@ limit hold three times it); a cgroup binds them together: ``memory.max``, ``pids
   (:data:`TRUSTED`);
 - cgroup v1 (hybrid machines), as root: ``/sys/fs/cgroup/{memory,pids,cpu}/dl-grader``.
 
-:func:`join` (in the forked worker, before its namespaces) creates ``w<pid>`` there, writes the
-budget and moves the worker in; everything it forks is born inside. The trusted side reads
+:func:`apply` (in the forked worker, before its namespaces) joins one: :func:`join` creates
+``w<pid>`` there, writes the budget and moves the worker in; everything it forks is born inside.
+Without one, :func:`apply` lowers the worker's process cap instead. The trusted side reads
 whether the kernel killed a process for memory (:func:`oom_kills`) and removes the cgroup once
 the worker is gone (:func:`remove`).
 """
@@ -28,6 +29,7 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 NAME = "dl-grader"
 TRUSTED = "dl-grader-trusted"
@@ -154,6 +156,38 @@ def join(parents: Parents, memory: int, processes: int, cpu: float) -> None:
                 if name not in OPTIONAL:
                     raise
         Path(leaf, "cgroup.procs").write_text(str(os.getpid()))
+
+
+def apply(budget: dict[str, Any], limits: dict[str, int], namespaces: bool) -> dict[str, Any]:
+    """In the forked worker: join the submission's cgroup; without one, cap the processes so that
+    together, each at its address-space limit, they stay within the memory budget.
+
+    Sets ``limits["RLIMIT_NPROC"]``; returns the budget that applies (``result.json``'s
+    ``budget``). The kernel does not hold uid 0 to RLIMIT_NPROC: a root grader without a
+    cgroup has no process cap, and says so (``None``).
+    """
+    processes, memory = int(budget["processes"]), int(budget["memory"])
+    # The user's processes before this one (``Limits.rlimits``): the cap counts them too.
+    before = limits["RLIMIT_NPROC"] - processes + 1
+    if budget.get("cgroups"):
+        try:
+            # The outer process and init of the namespaces are in the cgroup too.
+            join(budget["cgroups"], memory, processes + 2, float(budget["cpu"]))
+        except OSError:
+            pass  # a full hierarchy, a permission: rlimits then, as on any other machine
+        else:
+            # The kernel counts a user namespace's processes on their own: here the outer
+            # process, init and the worker's, not the user's others outside.
+            limits["RLIMIT_NPROC"] = processes + 2 if namespaces else limits["RLIMIT_NPROC"]
+            return {"kind": "cgroup", "memory_mb": memory // 2**20, "processes": processes,
+                    "cpu": float(budget["cpu"])}
+    processes = int(budget["rlimit_processes"])
+    limits["RLIMIT_NPROC"] = processes + 2 if namespaces else before + processes
+    if os.geteuid() == 0:
+        return {"kind": "rlimit", "memory_mb": None, "processes": None, "cpu": None}
+    space = min(int(budget["address_space"]), memory)
+    return {"kind": "rlimit", "memory_mb": processes * space // 2**20, "processes": processes,
+            "cpu": float(processes)}
 
 
 def oom_kills(parents: Parents, pid: int) -> int:

@@ -92,7 +92,8 @@ def enter(request: dict[str, Any], chan_fd: int, protocol: Any) -> dict[str, Any
     try:
         limits = dict(request["limits"])
         if LINUX and "budget" in request:  # before the namespaces: the cgroups must be seen
-            facts["budget"] = _budget(request["budget"], limits, bool(layers.get("namespaces")))
+            facts["budget"] = cgroup.apply(request["budget"], limits,
+                                           bool(layers.get("namespaces")))
         if LINUX and layers.get("namespaces"):
             hidden = _namespaces(request, chan_fd, layers)
             facts.update(namespaces=True, scratch_size=request["scratch_size"],
@@ -109,38 +110,6 @@ def enter(request: dict[str, Any], chan_fd: int, protocol: Any) -> dict[str, Any
         _fail(chan_fd, protocol, "setup", f"{type(exc).__name__}: {exc}")
     protocol.write_frame(chan_fd, facts)
     return facts
-
-
-def _budget(budget: dict[str, Any], limits: dict[str, int], namespaces: bool) -> dict[str, Any]:
-    """Join the submission's cgroup (``cgroup.py``); without one, cap the processes so that
-    together, each at its address-space limit, they stay within the memory budget.
-
-    Sets ``limits["RLIMIT_NPROC"]``; returns the budget that applies (``result.json``'s
-    ``budget``). The kernel does not hold uid 0 to RLIMIT_NPROC: a root grader without a
-    cgroup has no process cap, and says so (``None``).
-    """
-    processes, memory = int(budget["processes"]), int(budget["memory"])
-    # The user's processes before this one (``Limits.rlimits``): the cap counts them too.
-    before = limits["RLIMIT_NPROC"] - processes + 1
-    if budget.get("cgroups"):
-        try:
-            # The outer process and init of the namespaces are in the cgroup too.
-            cgroup.join(budget["cgroups"], memory, processes + 2, float(budget["cpu"]))
-        except OSError:
-            pass  # a grader's sweep may race a new cgroup: rlimits, as on any other machine
-        else:
-            # The kernel counts a user namespace's processes on their own: here the outer
-            # process, init and the worker's, not the user's others outside.
-            limits["RLIMIT_NPROC"] = processes + 2 if namespaces else limits["RLIMIT_NPROC"]
-            return {"kind": "cgroup", "memory_mb": memory // 2**20, "processes": processes,
-                    "cpu": float(budget["cpu"])}
-    processes = int(budget["rlimit_processes"])
-    limits["RLIMIT_NPROC"] = processes + 2 if namespaces else before + processes
-    if os.geteuid() == 0:
-        return {"kind": "rlimit", "memory_mb": None, "processes": None, "cpu": None}
-    space = min(int(budget["address_space"]), memory)
-    return {"kind": "rlimit", "memory_mb": processes * space // 2**20, "processes": processes,
-            "cpu": float(processes)}
 
 
 def _fail(chan_fd: int, protocol: Any, layer: str, error: str) -> NoReturn:
