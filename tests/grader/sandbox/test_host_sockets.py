@@ -5,8 +5,9 @@ The test process listens on pathname sockets (stream and datagram) in the host's
 and /run (when it may write there: as root) and on abstract sockets; workers try to reach them.
 Two layers stop them, each tested alone too: seccomp refuses every socket family but AF_INET and
 AF_INET6, and datagram socketpairs (which could sendto() any path); the worker's mount namespace
-has empty read-only tmpfs over /tmp, /var/tmp, /run and /dev/shm, so no path leads to them. A
-control worker with neither shows that the attack works and that the listeners would notice.
+has a new root holding only its runtime (or, where that cannot be set up, empty read-only tmpfs
+over /tmp, /var/tmp, /run and /dev/shm: both are tested), so no path leads to them. A control
+worker with neither shows that the attack works and that the listeners would notice.
 """
 
 from __future__ import annotations
