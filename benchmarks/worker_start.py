@@ -1,14 +1,15 @@
-"""Worker start-up and call cost, with every isolation layer, without the hidden host folders,
-and without any layer.
+"""Worker start-up and call cost, with every isolation layer, without the new root, without
+the hidden host folders, and without any layer.
 
 Run from the checkout: ``.venv/bin/python benchmarks/worker_start.py [--runs 50]``. For each
 configuration it starts one zygote (not timed), then times ``Zygote.fork`` until the worker
 has reported its layers (fork to ready, what a new submission or a restart after a timeout
 costs), and the round trip of a call to a trivial function (one JSON frame each way). It
 prints the median and the 90th percentile of ``--runs`` measurements of each. On Linux it also
-times two steps alone, each in a fresh child: hiding the host folders (in new namespaces, as
-init does) and loading the seccomp filter with and without its socket rules; whole starts
-vary by more than these steps cost on a loaded machine.
+times steps alone, each in a fresh child: building the new root and pivoting into it, and
+hiding the host folders (both in new namespaces, as init does), joining a cgroup (where this
+process can make one) and loading the seccomp filter with and without its socket rules;
+whole starts vary by more than these steps cost on a loaded machine.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from grader.sandbox.budget import cgroups
+from grader.sandbox.inside import cgroup
 from grader.sandbox.isolation import NONE, Isolation, describe, probe
 from grader.sandbox.zygote import Zygote, worker_limits
 
@@ -63,17 +66,38 @@ def measure(isolation: Isolation, runs: int) -> tuple[list[float], list[float], 
 
 def step_costs(runs: int) -> dict[str, list[float]]:
     """Seconds taken by each new step alone, measured in ``runs`` fresh children each."""
-    from grader.sandbox.inside import mounts, namespaces, seccomp_filter
+    from grader.sandbox.inside import confine, mounts, namespaces, seccomp_filter
+
+    del confine  # imported here, once: it finds libseccomp (ldconfig), which no step should time
 
     seccomp = seccomp_filter.load_library()
     no_socket_rules = seccomp_filter._deny_sockets
     steps: dict[str, Callable[[], None]] = {
+        "new root (build and pivot_root)": _new_root,
         "hide host folders": lambda: mounts.hide(namespaces.mount, tempfile.gettempdir(), []),
         "seccomp filter": lambda: seccomp_filter.install(seccomp),
         "seccomp filter without socket rules": lambda: _without(
             seccomp_filter, "_deny_sockets", seccomp, no_socket_rules)}
-    return {name: [_in_child(step, name.startswith("hide")) for _ in range(runs)]
-            for name, step in steps.items()}
+    parents, _why = cgroups()
+    if parents:
+        steps["join a cgroup"] = lambda: cgroup.join(parents, 1 << 30, 10, 1.0)
+    times = {name: [_in_child(step, name.startswith(("hide", "new root")))
+                    for _ in range(runs)] for name, step in steps.items()}
+    _sweep = cgroup._sweep  # the joined children have exited: remove their cgroups
+    _sweep(parents.values())
+    return times
+
+
+def _new_root() -> None:
+    """What init does for a new root (``confine._new_root``), in a scratch folder of its own."""
+    from grader.sandbox.inside import confine, landlock, namespaces, newroot
+
+    scratch = tempfile.mkdtemp(prefix="grader-bench-root-")
+    runtime = landlock.runtime_paths(confine.RUNTIME, str(confine.HERE))
+    dirs = [*runtime, str(confine.HERE), *newroot.system_dirs(confine.SYSTEM_DIRS)]
+    newroot.build(namespaces.mount, scratch, dirs,
+                  [f"/etc/{name}" for name in landlock.ETC_FILES], scratch)
+    newroot.pivot(scratch)
 
 
 def _without(module: Any, name: str, seccomp: Any, original: Any) -> None:
@@ -123,7 +147,9 @@ def main() -> None:
     print(f"probe: {full}")
     print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     configurations = (("all layers", full),
-                      ("all layers but the hidden host folders", full.without("hide_host_dirs")),
+                      ("all layers but the new root", full.without("new_root")),
+                      ("all layers but the new root and the hidden host folders",
+                       full.without("new_root", "hide_host_dirs")),
                       ("no layers", NONE))
     for label, isolation in configurations:
         starts, calls, layers = measure(isolation, runs)
@@ -133,7 +159,7 @@ def main() -> None:
     if sys.platform.startswith("linux"):
         print()
         for name, times in step_costs(runs).items():
-            print(f"  {name + ':':37} {summary(times)}")
+            print(f"  {name + ':':40} {summary(times)}")
     print("\nload average after: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
 
 

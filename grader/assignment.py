@@ -218,7 +218,8 @@ ARRAY_KINDS = ("tensor", "ndarray", "npscalar")
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 LIMIT_KEYS: dict[str, tuple[str, int]] = {
-    "memory_mb": ("address_space", 1024**2),
+    "memory_mb": ("memory", 1024**2),
+    "process_memory_mb": ("address_space", 1024**2),
     "cpu_seconds": ("cpu_seconds", 1),
     "file_size_mb": ("file_size", 1024**2),
     "open_files": ("open_files", 1),

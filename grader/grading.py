@@ -112,6 +112,7 @@ class Grader:
             timings={k: round(v, 4) for k, v in session.timings.items()},
             student_output=blocks, errors=tuple(errors), timed_out=tuple(session.broken),
             error_details=tuple(errors.details),
+            budget=combine(self.zygote.applied[self._first_fork:]).get("budget", {}),
         )
 
     def _layers(self) -> tuple[str, ...]:

@@ -125,6 +125,11 @@ class SubmissionResult:
     late: Penalty | None = None
     """Lateness under the rubric's ``[deadline]`` (None without one): ``score`` is then the
     score after the penalty, ``late.raw_score`` the checks' total."""
+    budget: Mapping[str, Any] = field(default_factory=dict)
+    """The budget all the submission's processes shared: ``kind`` (``cgroup``: memory, process
+    and CPU limits for them together; ``rlimit``: a process cap so low that every process at
+    its address-space limit stays within ``memory_mb``), ``memory_mb``, ``processes``, ``cpu``
+    (cores); ``{}`` when no worker ran."""
     unwritten: str = ""
     """Why a batch could not write this submission's files ("" when it did). Never in
     ``result.json``: a result that was written was, by definition, not unwritten."""
@@ -155,6 +160,7 @@ class SubmissionResult:
                 del test["staff_output"]
         data["student_output"] = [asdict(b) for b in self.student_output]
         data["timings"] = dict(self.timings)
+        data["budget"] = dict(self.budget)
         del data["unwritten"]
         if self.late is None:
             del data["late"]  # results without a deadline stay as they were

@@ -214,6 +214,9 @@ class Session:
             self.broken[function] = timed_out(function, timeout).message
             raise StudentFailure(self.broken[function]) from None
         except WorkerGone as exc:
+            if exc.over_budget:
+                raise StudentFailure(f"{function} stopped: {exc}; use less memory, or fewer "
+                                     "processes at once") from None
             raise StudentFailure(f"{function} crashed the grader's worker: {exc}") from None
         except protocol.ProtocolError as exc:
             raise unreadable(function, exc) from None

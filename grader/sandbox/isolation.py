@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import ReducedIsolation
+from grader.sandbox import budget
 from grader.sandbox.inside import mounts
 
 LINUX = sys.platform.startswith("linux")
 WORKER_SCRIPT = Path(__file__).with_name("inside") / "worker.py"
 PROBE_TIMEOUT = 60.0
-REQUIRED = ("namespaces", "landlock", "seccomp")
+REQUIRED = ("namespaces", "new_root", "landlock", "seccomp")
 """The layers official grading (``grader grade``) refuses to do without."""
 FLAG = "--allow-reduced-isolation"
 
@@ -37,6 +38,7 @@ CAPABILITIES = "no capabilities"
 NO_NEW_PRIVS = "no_new_privs"
 SECCOMP = "seccomp filter"
 HIDDEN = "empty read-only {} (host sockets and files hidden)"
+NEW_ROOT = "new read-only root of the runtime only (pivot_root)"
 
 
 @dataclass(frozen=True)
@@ -52,12 +54,15 @@ class Isolation:
     """Why each unavailable layer is unavailable (the probe's error)."""
     hide_host_dirs: bool = True
     """Part of the namespaces layer: empty read-only tmpfs over ``/tmp``, ``/run``, ...
-    (``inside/mounts.py``); off only to measure what it costs."""
+    (``inside/mounts.py``) when there is no new root; off only to measure what it costs."""
+    new_root: bool = False
+    """With namespaces: a new root holding only the runtime, read-only (``inside/newroot.py``)."""
 
     def request(self) -> dict[str, bool]:
         """The ``layers`` field of a fork request."""
         return {"namespaces": self.namespaces, "landlock": self.landlock,
-                "seccomp": self.seccomp, "hide_host_dirs": self.hide_host_dirs}
+                "seccomp": self.seccomp, "hide_host_dirs": self.hide_host_dirs,
+                "new_root": self.new_root and self.namespaces}
 
     def missing(self) -> tuple[str, ...]:
         """The required layers workers will not get."""
@@ -91,6 +96,7 @@ def probe(python: str = sys.executable) -> Isolation:
     return Isolation(
         namespaces=bool(facts.get("namespaces")), landlock=bool(facts.get("landlock")),
         seccomp=bool(facts.get("seccomp")), landlock_abi=_int(facts, "landlock"),
+        new_root=bool(facts.get("new_root")),
         why_not={name: str(errors.get(name) or found.get("setup_error") or "unavailable")
                  for name in REQUIRED if not facts.get(name)},
     )
@@ -121,7 +127,10 @@ def combine(facts: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _weakest(a: Any, b: Any) -> Any:
-    """Of two values of a fact, the weaker: the smaller number, what both lists hold."""
+    """Of two values of a fact, the weaker: the smaller number, what both lists hold (a
+    mapping, the budget, the weaker kind)."""
+    if isinstance(a, dict):  # the budget: a cgroup is stronger than rlimits alone
+        return b if a.get("kind") == "cgroup" else a
     return [x for x in a if x in b] if isinstance(a, list) else min(a, b)
 
 
@@ -132,10 +141,13 @@ def describe(facts: Mapping[str, Any]) -> tuple[str, ...]:
     if facts.get("namespaces") is True:
         size, inodes = _int(facts, "scratch_size"), _int(facts, "scratch_inodes")
         names += [NAMESPACES, f"scratch tmpfs ({size // 1024**2} MiB, {inodes} inodes)"]
+        names += [NEW_ROOT] if facts.get("new_root") is True else []
         hidden = facts.get("hidden")
         if isinstance(hidden, list) and hidden and all(isinstance(h, str) for h in hidden):
             names.append(HIDDEN.format(", ".join(hidden)))
     names.append(RLIMITS)
+    spent = facts.get("budget")
+    names += [budget.describe(spent)] if isinstance(spent, dict) and budget.describe(spent) else []
     names += [CAPABILITIES] if facts.get("capabilities_dropped") is True else []
     names += [NO_NEW_PRIVS] if facts.get("no_new_privs") is True else []
     abi = _int(facts, "landlock")
@@ -145,6 +157,7 @@ def describe(facts: Mapping[str, Any]) -> tuple[str, ...]:
     names += [SECCOMP] if facts.get("seccomp") is True else []
     names += [ENVIRONMENT, PROTOCOL]
     applied = {"namespaces": facts.get("namespaces") is True, "landlock": abi > 0,
+               "new_root": facts.get("namespaces") is True and facts.get("new_root") is True,
                "seccomp": facts.get("seccomp") is True}
     return (*names, *(f"REDUCED: no {name}" for name in REQUIRED if not applied[name]))
 
@@ -155,8 +168,10 @@ def planned(isolation: Isolation, scratch_size: int, scratch_inodes: int) -> dic
         "namespaces": isolation.namespaces, "scratch_size": scratch_size,
         "scratch_inodes": scratch_inodes, "seccomp": isolation.seccomp,
         "landlock": isolation.landlock_abi if isolation.landlock else 0}
-    if isolation.namespaces and isolation.hide_host_dirs:
+    if isolation.namespaces and (isolation.hide_host_dirs or isolation.new_root):
         facts["hidden"] = mounts.targets()
+    if isolation.namespaces and isolation.new_root:
+        facts["new_root"] = True
     if LINUX:
         facts.update(capabilities_dropped=True, no_new_privs=True)
     return facts

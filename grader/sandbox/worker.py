@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from grader.errors import WorkerStartError
+from grader.sandbox.budget import WorkerCgroup
 from grader.sandbox.inside import protocol
 from grader.sandbox.text import clean_text
 
@@ -34,9 +35,12 @@ EXIT_GRACE = 2.0
 class WorkerGone(Exception):
     """The worker ended (or was killed) before answering."""
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None,
+                 over_budget: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.over_budget = over_budget
+        """The kernel killed one of the submission's processes for memory (its cgroup's)."""
 
 
 class WorkerTimeout(Exception):
@@ -67,7 +71,7 @@ class WorkerProcess:
     """One forked worker: send a request, wait for the answer or the deadline."""
 
     def __init__(self, zygote: Reaper, pid: int, chan: socket.socket, out_fd: int,
-                 err_fd: int) -> None:
+                 err_fd: int, cgroup: WorkerCgroup | None = None) -> None:
         self.zygote = zygote
         self.pid = pid
         self.chan = chan
@@ -77,6 +81,9 @@ class WorkerProcess:
         self._buffer = bytearray()
         self.facts: dict[str, Any] = {}
         """What the worker applied, from its first frame (see ``inside/confine.py``)."""
+        self.cgroup = cgroup
+        self.over_budget = False
+        """Whether the kernel killed one of its processes for memory (known once it ended)."""
 
     def wait_confined(self, timeout: float) -> dict[str, Any]:
         """Read the worker's first frame: the layers it applied, before any student code ran."""
@@ -106,16 +113,28 @@ class WorkerProcess:
             self.chan.settimeout(timeout)
             body = json.dumps(message, separators=(",", ":")).encode()
             self.chan.sendall(len(body).to_bytes(4, "big") + body)
-            return self._receive(deadline, timeout)
+            reply = self._receive(deadline, timeout)
         except TimeoutError:
-            self.kill()
+            status = self.kill()
+            if self.over_budget:  # the kernel's kill for memory explains more than the time
+                raise self._gone(status) from None
             raise WorkerTimeout(f"no answer within {timeout:g} s") from None
         except protocol.ProtocolError:
             self.kill()
             raise
         except (OSError, EOFError):
             status = self._ended()
-            raise WorkerGone(describe_status(status), status) from None
+            raise self._gone(status) from None
+        if self.cgroup is not None and self.cgroup.oom_killed():
+            # One of its processes was killed (cgroup v1 kills one, not the whole group): the
+            # answer may be the worse for it, so the check is lost either way.
+            raise self._gone(self.kill())
+        return reply
+
+    def _gone(self, status: int | None) -> WorkerGone:
+        if self.over_budget and self.cgroup is not None:
+            return WorkerGone(self.cgroup.message(), status, over_budget=True)
+        return WorkerGone(describe_status(status), status)
 
     def _receive(self, deadline: float, timeout: float) -> dict[str, Any]:
         self.chan.setblocking(False)
@@ -187,6 +206,7 @@ class WorkerProcess:
             if status is not None:
                 self.alive = False
                 self._close()
+                self._release()
                 return status
         return self.kill()
 
@@ -200,7 +220,15 @@ class WorkerProcess:
         except (ProcessLookupError, PermissionError):
             pass
         self._close()
-        return self.zygote.reap(self.pid)
+        status = self.zygote.reap(self.pid)
+        self._release()
+        return status
+
+    def _release(self) -> None:
+        """Read whether the kernel killed for memory, then remove the worker's cgroup."""
+        if self.cgroup is not None:
+            self.over_budget = self.cgroup.oom_killed()
+            self.cgroup.remove()
 
     def _close(self) -> None:
         self.drain()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.errors import WorkerStartError
+from grader.sandbox.budget import WorkerCgroup, cgroups
 from grader.sandbox.isolation import Isolation, probe
 from grader.sandbox.limits import Limits, worker_limits
 from grader.sandbox.worker import (
@@ -93,6 +94,8 @@ class Zygote:
         ``warmup.py``: trusted code that imports and exercises what every submission will use,
         so workers forked afterwards do not pay for it; it must load nothing secret)."""
         make_undumpable()
+        # Before the zygote starts: with a delegated cgroup, this process moves to a leaf.
+        self.cgroups, self.cgroups_missing = cgroups()
         self._ctl, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         self._home = tempfile.mkdtemp(prefix="grader-zygote-")
         self._log = tempfile.TemporaryFile()
@@ -142,7 +145,7 @@ class Zygote:
         request = {"op": "fork", "scratch": str(scratch), "limits": limits.rlimits(),
                    "layers": self.isolation.request(), "scratch_size": limits.scratch_size,
                    "scratch_inodes": limits.scratch_inodes,
-                   "extra_processes": limits.extra_processes}
+                   "budget": limits.budget(self.cgroups)}
         try:
             socket.send_fds(self._ctl, [json.dumps(request).encode()],
                             [chan_child.fileno(), out_w, err_w])
@@ -151,7 +154,9 @@ class Zygote:
             chan_child.close()
             os.close(out_w)
             os.close(err_w)
-        worker = WorkerProcess(self, pid, chan, out_r, err_r)
+        worker = WorkerProcess(self, pid, chan, out_r, err_r,
+                               WorkerCgroup(self.cgroups, pid, limits.memory)
+                               if self.cgroups else None)
         self.applied.append(worker.wait_confined(READY_TIMEOUT))
         return worker
 

@@ -342,6 +342,7 @@ def test_limits_bug_classes_and_warmup_come_from_the_rubric(tmp_path):
     root = rubric(tmp_path, HEAD + 'warmup = "warm.py"\n' + check() + textwrap.dedent("""
         [limits]
         memory_mb = 2048
+        process_memory_mb = 1024
         cpu_seconds = 30
         processes = 8
         [bug_classes]
@@ -352,8 +353,9 @@ def test_limits_bug_classes_and_warmup_come_from_the_rubric(tmp_path):
     assert a.bug_classes == {"missing-scale": "no 1/sqrt(d) scaling"}
     assert a.warmup == (root / "warm.py").resolve()
     limits = a.worker_limits(Limits(file_size=123))
-    assert (limits.address_space, limits.cpu_seconds, limits.extra_processes,
-            limits.file_size) == (2048 * 1024**2, 30, 8, 123)
+    assert (limits.memory, limits.address_space, limits.cpu_seconds, limits.extra_processes,
+            limits.file_size) == (2048 * 1024**2, 1024 * 1024**2, 30, 8, 123)
+    assert limits.rlimit_processes() == 2  # two processes at 1 GiB each fit the 2 GiB budget
 
 
 @pytest.mark.parametrize(("extra", "expected"), [

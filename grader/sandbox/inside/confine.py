@@ -52,6 +52,7 @@ def _sibling(name: str) -> Any:
 ns: Any = _sibling("namespaces") if LINUX else None
 landlock: Any = _sibling("landlock") if LINUX else None
 mounts: Any = _sibling("mounts") if LINUX else None
+newroot: Any = _sibling("newroot") if LINUX else None
 cgroup: Any = _sibling("cgroup") if LINUX else None
 _seccomp_filter: Any = _sibling("seccomp_filter") if LINUX else None
 
@@ -71,6 +72,9 @@ RUNTIME = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
            *(p for p in sys.path if Path(p).name in ("site-packages", "dist-packages"))]
 
 
+SYSTEM_DIRS = (*landlock.SYSTEM_READ_EXEC, "/bin", "/sys/devices/system/cpu") if LINUX else ()
+
+
 class LayerFailed(Exception):
     def __init__(self, layer: str, error: BaseException) -> None:
         super().__init__(f"{layer}: {error}")
@@ -87,16 +91,15 @@ def enter(request: dict[str, Any], chan_fd: int, protocol: Any) -> dict[str, Any
     facts: dict[str, Any] = {"ready": True}
     try:
         limits = dict(request["limits"])
-        if LINUX and os.geteuid() == 0 and "extra_processes" in request:
-            facts["pids_cgroup"] = cgroup.join_pids_cgroup(int(request["extra_processes"]) + 3)
+        if LINUX and "budget" in request:  # before the namespaces: the cgroups must be seen
+            facts["budget"] = cgroup.apply(request["budget"], limits,
+                                           bool(layers.get("namespaces")))
         if LINUX and layers.get("namespaces"):
-            hidden = _namespaces(request, chan_fd, layers.get("hide_host_dirs", True))
+            hidden = _namespaces(request, chan_fd, layers)
             facts.update(namespaces=True, scratch_size=request["scratch_size"],
                          scratch_inodes=request["scratch_inodes"], hidden=hidden)
-            if "extra_processes" in request:
-                # The kernel counts a user namespace's processes on their own: here only the
-                # outer process, init and the worker, not the user's others outside.
-                limits["RLIMIT_NPROC"] = int(request["extra_processes"]) + 3
+            if layers.get("new_root"):
+                facts["new_root"] = True
         _workspace(request["scratch"])
         _apply_limits(limits)
         if LINUX:
@@ -123,10 +126,11 @@ def _step(layer: str, fn: Any, *args: Any) -> Any:
         raise LayerFailed(layer, exc) from None
 
 
-def _namespaces(request: dict[str, Any], chan_fd: int, hide: bool) -> list[str]:
+def _namespaces(request: dict[str, Any], chan_fd: int, layers: dict[str, Any]) -> list[str]:
     """Become the worker inside fresh namespaces (see the module docstring).
 
-    Returns the host folders hidden under empty read-only tmpfs (``mounts.py``), if ``hide``.
+    Returns the host folders the worker cannot see: all but its runtime with a new root
+    (``newroot.py``), else those hidden under empty read-only tmpfs (``mounts.py``) if asked.
     """
     uid, gid = os.getuid(), os.getgid()
     _step("namespaces", ns.unshare, ns.ALL)
@@ -142,8 +146,13 @@ def _namespaces(request: dict[str, Any], chan_fd: int, hide: bool) -> list[str]:
     _step("namespaces", ns.private_proc)
     scratch = request["scratch"]
     below = _step("scratch tmpfs", os.open, scratch, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    hidden = _step("hidden host folders", mounts.hide, ns.mount, scratch,
-                   landlock.runtime_paths(RUNTIME, str(HERE))) if hide else []
+    runtime = landlock.runtime_paths(RUNTIME, str(HERE))
+    if layers.get("new_root"):
+        hidden = _step("new root", _new_root, scratch, runtime)
+    elif layers.get("hide_host_dirs", True):
+        hidden = _step("hidden host folders", mounts.hide, ns.mount, scratch, runtime)
+    else:
+        hidden = []
     _step("scratch tmpfs", ns.scratch_tmpfs, below, scratch, int(request["scratch_size"]),
           int(request["scratch_inodes"]))
     worker = os.fork()
@@ -154,6 +163,20 @@ def _namespaces(request: dict[str, Any], chan_fd: int, hide: bool) -> list[str]:
     _step("namespaces", ns.die_with_parent, int(signal.SIGKILL))
     if os.getppid() != 1:  # init died before the line above: nothing would kill us with it
         os._exit(1)
+    return list(hidden)
+
+
+def _new_root(scratch: str, runtime: list[str]) -> list[str]:
+    """Pivot into a root of read-only bind mounts of the runtime (``newroot.py``); the scratch
+    folder's path, empty there, is where the caller mounts the scratch tmpfs."""
+    # As sys.path names them (perhaps through a link): the new root makes the links again.
+    named = [p for p in RUNTIME if any(os.path.realpath(p) == r or
+                                       os.path.realpath(p).startswith(r + "/") for r in runtime)]
+    dirs = [*runtime, *named, str(HERE), *newroot.system_dirs(SYSTEM_DIRS)]
+    files = [f"/etc/{name}" for name in landlock.ETC_FILES]
+    hidden = mounts.targets()
+    newroot.build(ns.mount, scratch, dirs, files, scratch)
+    newroot.pivot(scratch)
     return list(hidden)
 
 

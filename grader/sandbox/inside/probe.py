@@ -32,8 +32,9 @@ def _sibling(name: str) -> Any:
 
 confine: Any = _sibling("confine")
 
-LAYERS = ("namespaces", "landlock", "seccomp")
-PART_OF = {"scratch tmpfs": "namespaces", "hidden host folders": "namespaces"}
+LAYERS = ("namespaces", "new_root", "landlock", "seccomp")
+PART_OF = {"scratch tmpfs": "namespaces", "hidden host folders": "namespaces",
+           "new root": "new_root"}
 """Steps of the namespaces layer that fail under their own name."""
 
 
@@ -82,8 +83,9 @@ def _try(scratch: str, layers: dict[str, bool]) -> dict[str, Any]:
         os.waitpid(pid, 0)
     if works.get("ok"):
         return reply
-    # Only Landlock limits which files a worker reads; seccomp, what it calls.
-    layer = next((name for name in ("landlock", "seccomp") if layers.get(name)), "setup")
+    # Only the new root and Landlock limit which files a worker reads; seccomp, what it calls.
+    layer = next((name for name in ("new_root", "landlock", "seccomp") if layers.get(name)),
+                 "setup")
     return {"ready": False, "layer": layer, "error": works.get("error")}
 
 
@@ -95,6 +97,7 @@ def _works() -> dict[str, Any]:
         import decimal
 
         import numpy
+        import numpy.random  # a lazy submodule: read through sys.path's own spelling
 
         del decimal, numpy
     except Exception as exc:

@@ -5,8 +5,9 @@ The test process listens on pathname sockets (stream and datagram) in the host's
 and /run (when it may write there: as root) and on abstract sockets; workers try to reach them.
 Two layers stop them, each tested alone too: seccomp refuses every socket family but AF_INET and
 AF_INET6, and datagram socketpairs (which could sendto() any path); the worker's mount namespace
-has empty read-only tmpfs over /tmp, /var/tmp, /run and /dev/shm, so no path leads to them. A
-control worker with neither shows that the attack works and that the listeners would notice.
+has a new root holding only its runtime (or, where that cannot be set up, empty read-only tmpfs
+over /tmp, /var/tmp, /run and /dev/shm: both are tested), so no path leads to them. A control
+worker with neither shows that the attack works and that the listeners would notice.
 """
 
 from __future__ import annotations
@@ -160,9 +161,13 @@ def listeners() -> Iterator[Listeners]:
 @pytest.fixture(scope="module")
 def other_zygotes() -> Iterator[dict[str, Zygote]]:
     """Zygotes with one socket layer only, and with neither (the control)."""
-    made = {"mounts only": Zygote(isolation=FULL.without("seccomp", "landlock")),
-            "seccomp only": Zygote(isolation=FULL.without("hide_host_dirs", "landlock")),
-            "neither": Zygote(isolation=FULL.without("hide_host_dirs", "seccomp", "landlock"))}
+    alone = ("new_root", "hide_host_dirs", "seccomp", "landlock")
+    made = {"new root only": Zygote(isolation=FULL.without("seccomp", "landlock")),
+            "hidden folders only": Zygote(isolation=FULL.without("new_root", "seccomp",
+                                                                 "landlock")),
+            "seccomp only": Zygote(isolation=FULL.without("new_root", "hide_host_dirs",
+                                                          "landlock")),
+            "neither": Zygote(isolation=FULL.without(*alone))}
     try:
         yield made
     finally:
@@ -211,8 +216,10 @@ def test_only_inet_sockets_and_stream_socketpairs_can_be_made(spawn):
     assert value(worker, "stream_pair") == "ping"
 
 
-def test_the_mounts_alone_hide_every_host_socket(spawn, listeners, other_zygotes):
-    worker, _ = spawn(ATTACKS, z=other_zygotes["mounts only"])
+@pytest.mark.parametrize("mounts", ["new root only", "hidden folders only"])
+def test_the_mounts_alone_hide_every_host_socket(spawn, listeners, other_zygotes, mounts):
+    worker, _ = spawn(ATTACKS, z=other_zygotes[mounts])
+    assert worker.facts.get("new_root", False) is (mounts == "new root only")
     got = attack(worker, listeners)
     for way, error in got.items():
         # Paths lead nowhere; abstract sockets belong to the host's network namespace.

@@ -89,6 +89,7 @@ def test_worker_reports_what_it_applied(spawn):
         assert "user/pid/net/mount/ipc/uts namespaces" in names
         assert "scratch tmpfs (64 MiB, 4096 inodes)" in names
         assert worker.facts["hidden"][0] == "/tmp"
+        assert worker.facts["new_root"] is True and isolation.NEW_ROOT in names
         assert isolation.HIDDEN.format(", ".join(worker.facts["hidden"])) in names
         assert any(n.startswith(f"landlock ABI {FULL.landlock_abi} (fs") for n in names)
         assert {"seccomp filter", "no_new_privs", "no capabilities"} <= set(names)
@@ -100,8 +101,9 @@ def test_describe_marks_missing_layers():
                       "landlock": 3, "no_new_privs": True})
     assert "landlock ABI 3 (fs)" in names and "scratch tmpfs (64 MiB, 10 inodes)" in names
     assert names[-1] == "REDUCED: no seccomp"
-    assert describe({})[-3:] == ("REDUCED: no namespaces", "REDUCED: no landlock",
-                                 "REDUCED: no seccomp")
+    assert describe({})[-4:] == ("REDUCED: no namespaces", "REDUCED: no new_root",
+                                 "REDUCED: no landlock", "REDUCED: no seccomp")
+    assert "REDUCED: no new_root" in names  # namespaces without the new root
     merged = isolation.combine([{"landlock": 7, "seccomp": True}, {"landlock": 4}])
     assert merged == {"landlock": 4}
     hidden = describe({"namespaces": True, "hidden": ["/tmp", "/run"]})
@@ -111,12 +113,13 @@ def test_describe_marks_missing_layers():
 
 
 def test_require_names_the_missing_layers_and_the_flag():
-    reduced = Isolation(namespaces=True, seccomp=True, why_not={"landlock": "ENOSYS"})
+    reduced = Isolation(namespaces=True, seccomp=True, new_root=True,
+                        why_not={"landlock": "ENOSYS"})
     with pytest.raises(ReducedIsolation, match=r"without landlock: landlock \(ENOSYS\)\. .*"
                                                r"--allow-reduced-isolation"):
         require(reduced, allow_reduced=False)
     require(reduced, allow_reduced=True)
-    require(Isolation(True, True, True), allow_reduced=False)
+    require(Isolation(True, True, True, new_root=True), allow_reduced=False)
 
 
 def test_grade_refuses_reduced_isolation_unless_allowed(monkeypatch, tmp_path):
