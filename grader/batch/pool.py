@@ -14,7 +14,6 @@ submission, which gets a crashed result; a new child takes its place.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import signal
@@ -188,7 +187,6 @@ def child_main(conn: Connection, assignment: Assignment, parent: int, jobs: int)
 
     torch.set_num_threads(max(1, available_cpus() // jobs))
     with grader:
-        frozen = False
         while True:
             try:
                 message = conn.recv()
@@ -203,17 +201,6 @@ def child_main(conn: Connection, assignment: Assignment, parent: int, jobs: int)
                 conn.send(("assignment", str(exc)))
                 return
             conn.send(("result", index, result.to_json(details=True)))
-            if not frozen:
-                frozen = _freeze_heap()
-
-
-def _freeze_heap() -> bool:
-    """After the first submission (torch, pytest and the checks are imported): move every
-    object left to the garbage collector's permanent generation, so that the collections
-    the checks' allocations trigger no longer walk torch's and pytest's ~200,000 objects."""
-    gc.collect()
-    gc.freeze()
-    return True
 
 
 def _die_with(parent: int) -> None:

@@ -375,14 +375,36 @@ def encode(value: Any, handles: dict[int, Any] | None = None, depth: int = 0) ->
     if isinstance(value, (list, tuple)):
         if len(value) > MAX_ITEMS:
             raise ProtocolError(f"more than {MAX_ITEMS} items")
-        items = [encode(v, handles, depth + 1) for v in value]
+        items = _plain(value) if type(value) in (list, tuple) else None
+        if items is None:
+            items = [encode(v, handles, depth + 1) for v in value]
         return items if isinstance(value, list) else {"$": "tuple", "items": items}
     if isinstance(value, dict):
+        keys = _plain(value.keys()) if type(value) is dict else None
+        values = _plain(value.values()) if keys is not None else None
+        if keys is not None and values is not None:
+            return {"$": "dict", "items": [list(p) for p in zip(keys, values, strict=True)]}
         return {"$": "dict", "items": [
             [encode(k, handles, depth + 1), encode(v, handles, depth + 1)]
             for k, v in value.items()
         ]}
     return _encode_other(value, handles, torch)
+
+
+def _plain(values: Any) -> list[Any] | None:
+    """The items encoded, if every one is exactly a str, int or float (a corpus, a vocabulary:
+    thousands of items, each encoded as ``encode`` would, without its checks per item); else
+    None."""
+    out = []
+    for v in values:
+        kind = type(v)
+        if kind is str:
+            out.append(v[:MAX_STR])
+        elif kind is int or kind is float:
+            out.append(v)
+        else:
+            return None
+    return out
 
 
 def _encode_builtin(value: int | float | str) -> int | float | str:
