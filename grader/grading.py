@@ -40,8 +40,10 @@ from grader.version import __version__
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
 # pytest plugins whose work the grader never reads, at a cost per session: the unraisable-
 # exception plugin runs gc.collect() twice (0.1 to 0.3 s with torch loaded; its warnings are
-# filtered out anyway) and logging capture adds and removes a handler per logger per phase.
-QUIET_PLUGINS = ("-p", "no:unraisableexception", "-p", "no:logging")
+# filtered out anyway), logging capture adds and removes a handler per logger per phase, and
+# plugins installed beside the grader (found through entry points each session) have no say
+# in how checks run.
+QUIET_PLUGINS = ("-p", "no:unraisableexception", "-p", "no:logging", "--disable-plugin-autoload")
 NOT_RUN = "not graded: the submission could not run (see the message above)"
 
 
