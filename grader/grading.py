@@ -22,6 +22,7 @@ import pytest
 from grader.assignment import Assignment
 from grader.errors import AssignmentError
 from grader.plugin import GradingPlugin, InternalErrors
+from grader.refcache import ReferenceCache
 from grader.report import render_report
 from grader.results import (
     CheckResult,
@@ -37,6 +38,12 @@ from grader.submission import Submission
 from grader.version import __version__
 
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
+# pytest plugins whose work the grader never reads, at a cost per session: the unraisable-
+# exception plugin runs gc.collect() twice (0.1 to 0.3 s with torch loaded; its warnings are
+# filtered out anyway), logging capture adds and removes a handler per logger per phase, and
+# plugins installed beside the grader (found through entry points each session) have no say
+# in how checks run.
+QUIET_PLUGINS = ("-p", "no:unraisableexception", "-p", "no:logging", "--disable-plugin-autoload")
 NOT_RUN = "not graded: the submission could not run (see the message above)"
 
 
@@ -48,11 +55,14 @@ class Grader:
         self.assignment = assignment
         self.public_only = public_only
         self.limits = limits or assignment.worker_limits(worker_limits())
-        # Whatever this machine can apply (grader.sandbox.isolation.require gates official grading).
-        self.isolation = isolation if isolation is not None else probe()
-        self.zygote = Zygote(isolation=self.isolation, warmup=assignment.warmup)
+        # Started first: it imports torch while this process probes the sandbox (Zygote does,
+        # when given no isolation: whatever this machine can apply;
+        # grader.sandbox.isolation.require gates official grading) and imports the checks.
+        self.zygote = Zygote(isolation=isolation, warmup=assignment.warmup)
+        self.isolation = self.zygote.isolation
         self._first_fork = 0
-        self.memo: dict[object, object] = {}
+        # The reference's values: computed once per assignment version, kept on disk.
+        self.memo = ReferenceCache(assignment)
 
     def __enter__(self) -> Grader:
         return self
@@ -70,6 +80,10 @@ class Grader:
             self.zygote.close()
             self.zygote = Zygote(isolation=self.isolation, warmup=self.assignment.warmup)
         self._first_fork = len(self.zygote.applied)
+        if self.zygote.ready is None:
+            # The first submission: import what the checks import (torch, say) while the
+            # zygote warms up on another core, instead of after it.
+            collect_checks(self.assignment, self.public_only)
         session = Session(self.assignment, submission, self.zygote, self.limits)
         try:
             try:
@@ -123,20 +137,42 @@ class Grader:
 
 
 def run_checks(assignment: Assignment, session: Session, *, public_only: bool = False,
-               memo: dict[object, object] | None = None
+               memo: ReferenceCache | dict[object, object] | None = None
                ) -> tuple[tuple[CheckResult, ...], InternalErrors]:
     """Run the assignment's checks against ``session``'s submission in this process.
 
     Returns one result per check and the internal errors (short lines, and the tracebacks
     for the instructor's log in their ``details``). Raises
     AssignmentError when the checks themselves are broken. ``memo`` keeps reference values
-    between calls (pass the same dict for every submission of a batch).
+    between calls (pass the same cache, or dict, for every submission of a batch).
     """
-    plugin = GradingPlugin(assignment, session, public_only, {} if memo is None else memo)
+    if not isinstance(memo, ReferenceCache):
+        memo = ReferenceCache.in_memory(assignment, {} if memo is None else memo)
+    plugin = GradingPlugin(assignment, session, public_only, memo)
+    code, log = _pytest_main(assignment, public_only, plugin)
+    if plugin.config_errors:
+        raise AssignmentError("\n".join(plugin.config_errors))
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise AssignmentError(f"the checks of {assignment.root} could not run "
+                              f"(pytest exit {int(code)}):\n{log[-3000:]}")
+    return plugin.results(), plugin.internal_errors
+
+
+def collect_checks(assignment: Assignment, public_only: bool = False) -> None:
+    """Collect the checks without running them: imports what they import.
+
+    Nothing is reported: a broken check fails the same way in the session that runs it.
+    """
+    _pytest_main(assignment, public_only, None, "--collect-only")
+
+
+def _pytest_main(assignment: Assignment, public_only: bool, plugin: GradingPlugin | None,
+                 *extra: str) -> tuple[int | pytest.ExitCode, str]:
+    """One pytest session over the assignment's checks: its exit code and its output."""
     args = [str(d) for d in assignment.check_dirs(public_only)] + [
         "-c", str(PYTEST_INI), "--rootdir", str(assignment.root / "checks"),
         "-p", "no:cacheprovider", "-p", "no:terminal", "--import-mode=importlib",
-        "--capture=no",
+        "--capture=no", *QUIET_PLUGINS, *extra,
     ]
     log = io.StringIO()
     before = set(sys.modules)
@@ -145,7 +181,7 @@ def run_checks(assignment: Assignment, session: Session, *, public_only: bool = 
     sys.path.insert(0, str(checks))
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            code = pytest.main(args, plugins=[plugin])
+            code = pytest.main(args, plugins=[plugin] if plugin is not None else [])
     finally:
         sys.path.remove(str(checks))
         # pytest would otherwise reuse these modules in the next session, even if they
@@ -153,12 +189,7 @@ def run_checks(assignment: Assignment, session: Session, *, public_only: bool = 
         for name in set(sys.modules) - before:
             if _under(sys.modules[name], checks):
                 del sys.modules[name]
-    if plugin.config_errors:
-        raise AssignmentError("\n".join(plugin.config_errors))
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
-        raise AssignmentError(f"the checks of {assignment.root} could not run "
-                              f"(pytest exit {int(code)}):\n{log.getvalue()[-3000:]}")
-    return plugin.results(), plugin.internal_errors
+    return code, log.getvalue()
 
 
 def _under(module: object, folder: Path) -> bool:

@@ -24,6 +24,7 @@ import pytest
 from grader.assignment import Assignment, CheckSpec
 from grader.checks import CheckFailure, Expect
 from grader.diagnose import Hint
+from grader.refcache import ReferenceCache
 from grader.results import CheckResult
 from grader.student import Session, StudentFailure, StudentProxy
 
@@ -64,9 +65,10 @@ class GradingPlugin:
     """Fixtures and result collection for one submission's pytest session."""
 
     def __init__(self, assignment: Assignment, session: Session, public_only: bool,
-                 memo: dict[Any, Any] | None = None) -> None:
+                 memo: ReferenceCache | dict[Any, Any] | None = None) -> None:
         self._assignment = assignment
-        self._memo = {} if memo is None else memo
+        self._memo = (memo if isinstance(memo, ReferenceCache) else
+                      ReferenceCache.in_memory(assignment, {} if memo is None else memo))
         self.session = session
         self.public_only = public_only
         self.proxy = StudentProxy(session)
@@ -95,19 +97,15 @@ class GradingPlugin:
 
     @pytest.fixture
     def memo(self) -> Callable[[Any, Callable[[], Any]], Any]:
-        """``memo(key, compute)``: a value computed once per grading process (reference
-        training, say): once for a sequential batch, once in each of ``--jobs N`` processes,
-        once per Dask worker process.
+        """``memo(key, compute)``: a value computed once per version of the assignment
+        (reference training, say), then kept in memory and on disk (:mod:`grader.refcache`),
+        so a batch's ``--jobs N`` processes, later runs and Dask workers on one machine reuse
+        it. Keys are tuples of strings and numbers; values plain data, arrays or tensors
+        (others are kept in memory, per process).
 
         Only for values that do not depend on the submission.
         """
-
-        def get(key: Any, compute: Callable[[], Any]) -> Any:
-            if key not in self._memo:
-                self._memo[key] = compute()
-            return self._memo[key]
-
-        return get
+        return self._memo.get
 
     @pytest.fixture
     def expect(self, request: pytest.FixtureRequest) -> Expect:

@@ -248,18 +248,24 @@ class StudentProxy:
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         """Call the submission's ``name`` and return its value as plain data."""
-        return self.call_returning_args(name, *args, **kwargs)[0]
+        # The arguments stay in the worker: sent back, a corpus and its vocabulary would cost
+        # each call a second trip and their decoding here.
+        return self._decode(name, self._request_call(name, args, kwargs, False).get("value"))
 
     def call_returning_args(self, name: str, *args: Any, **kwargs: Any) -> tuple[Any, list[Any]]:
         """Call ``name``; also return the arguments as they were after the call."""
-        reply = self._session.request(name, {
-            "op": "call", "name": name, "args": protocol.encode(list(args)),
-            "kwargs": protocol.encode(kwargs), "return_args": True,
-        })
+        reply = self._request_call(name, args, kwargs, True)
         # The arguments come back only to be compared with the check's own: never cleaned (a
         # text argument holding "\r\n" must come back equal to itself).
         return (self._decode(name, reply.get("value")),
                 self._decode(name, reply.get("args", []), clean=False))
+
+    def _request_call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                      return_args: bool) -> dict[str, Any]:
+        return self._session.request(name, {
+            "op": "call", "name": name, "args": protocol.encode(list(args)),
+            "kwargs": protocol.encode(kwargs), "return_args": return_args,
+        })
 
     def method(self, obj: RemoteObject, name: str, *args: Any) -> Any:
         """Call a method (``"__call__"`` to call the object) of an object in the worker."""

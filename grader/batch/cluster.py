@@ -15,7 +15,6 @@ Dask is the optional extra ``dl-grader[dask]``; only :func:`grade_on_cluster` ne
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib
 import os
 import tempfile
@@ -29,9 +28,9 @@ from grader.assignment import Assignment, find_assignment, load_assignment
 from grader.batch.executor import Emit, Tick, Todo, grade_one
 from grader.errors import AssignmentError, BadAddress, BatchError
 from grader.grading import Grader, crashed_result, grader_failure
+from grader.refcache import fingerprint
 from grader.results import SubmissionResult
 from grader.submission import MAX_FILE, Submission, read_submission
-from grader.version import __version__
 
 CONNECT_TIMEOUT = "30s"
 # The suffixes whose bytes a worker's intake reads; other files travel as their size alone.
@@ -128,22 +127,6 @@ def _grader(root: str, name: str, expected: str) -> Grader:
         # life, and a zygote that dies with a thread anyway is restarted by Grader.grade.
         _GRADERS[key] = Grader(assignment)
     return _GRADERS[key]
-
-
-def fingerprint(assignment: Assignment) -> str:
-    """A digest of what decides the grades: grader version, rubric, checks, data, reference."""
-    h = hashlib.sha256(f"dl-grader {__version__}\0".encode())
-    roots = [assignment.root / "rubric.toml", assignment.root / "checks",
-             assignment.root / "data"]
-    if assignment.reference_path is not None:
-        roots.append(assignment.reference_path)
-    for top in roots:
-        files = [top] if top.is_file() else sorted(top.rglob("*")) if top.is_dir() else []
-        for path in files:
-            if path.is_file() and "__pycache__" not in path.parts:
-                h.update(f"{path.relative_to(top.parent)}\0".encode())
-                h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------- submissions as bytes

@@ -176,16 +176,16 @@ def child_main(conn: Connection, assignment: Assignment, parent: int, jobs: int)
     _die_with(parent)
     # Ctrl-C reaches the whole terminal's process group; the parent alone decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        grader = Grader(assignment)  # first: its zygote imports torch while this process does
+    except Exception:
+        conn.send(("fatal", traceback.format_exc()))
+        return
     # The checks' own torch work (reference values, comparisons) runs here: with torch's
     # default of one thread per core in each of `jobs` children, the cores are oversubscribed.
     import torch
 
     torch.set_num_threads(max(1, available_cpus() // jobs))
-    try:
-        grader = Grader(assignment)
-    except Exception:
-        conn.send(("fatal", traceback.format_exc()))
-        return
     with grader:
         while True:
             try:

@@ -196,3 +196,42 @@ def test_an_integer_too_large_is_the_students_failure_not_an_internal_error(tmp_
         assert result.score == 0 and not result.errors, result.errors
         assert all("add returned an integer too large to compare" in t.output
                    for t in result.tests)
+
+
+def test_a_grading_session_runs_no_garbage_collection(tmp_path, monkeypatch):
+    # pytest's unraisable-exception plugin ran gc.collect() twice per session (0.1 to 0.3 s
+    # each with torch loaded): a cost per submission for warnings nobody reads.
+    import gc
+
+    from grader.grading import collect_checks
+
+    folder = make_assignment(tmp_path)
+    collect_checks(load_assignment(folder))  # imports done: what is left is per session
+    calls = []
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append(args) or 0)
+    assert grade(folder, "def add(a, b):\n    return a + b\n", tmp_path).score == 5.0
+    assert calls == []
+
+
+MEMO_HIDDEN = """
+import pytest
+
+@pytest.mark.rubric("add-large")
+def test_large(student, expect, memo):
+    import os
+    def compute():
+        with open(os.environ["MEMO_LOG"], "a") as f:
+            f.write("x")
+        return (3e6, [1e6, 2e6])
+    total, (a, b) = memo(("sum", 2), compute)
+    expect.scalar(student.add(a, b), total, expect.sig(a=a, b=b))
+"""
+
+
+def test_memo_values_are_computed_once_across_graders(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("MEMO_LOG", str(tmp_path / "computed.log"))
+    folder = make_assignment(tmp_path, hidden=MEMO_HIDDEN)
+    for _ in range(2):  # two grading processes, or two runs
+        assert grade(folder, "def add(a, b):\n    return a + b\n", tmp_path).score == 5.0
+    assert (tmp_path / "computed.log").read_text() == "x"

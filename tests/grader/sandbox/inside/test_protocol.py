@@ -378,3 +378,29 @@ def test_read_exact_reports_a_short_stream():
             protocol.read_frame(r)
     finally:
         os.close(r)
+
+
+class _List(list):  # type: ignore[type-arg]
+    """A subclass of list: it must encode as a plain list does."""
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _Str(str):
+    def __str__(self) -> str:
+        return "not the value"
+
+
+@pytest.mark.parametrize("items", [
+    ["a", "bb", 3, -4, 2.5, 1e300], [], ["x" * (protocol.MAX_STR + 5)], [True, "a"],
+    [_Str("s"), 1], [None, "a"], [[1, 2], "a"],
+])
+def test_plain_containers_encode_as_item_by_item(items: list[object]) -> None:
+    assert protocol.encode(items) == protocol.encode(_List(items))
+    assert protocol.encode(tuple(items)) == {"$": "tuple", "items": protocol.encode(_List(items))}
+    as_dict = {f"k{i}": v for i, v in enumerate(items) if not isinstance(v, list)}
+    assert protocol.encode(as_dict) == protocol.encode(_Dict(as_dict))
+    keyed_by_int = {i: f"v{i}" for i in range(len(items))}
+    assert protocol.encode(keyed_by_int) == protocol.encode(_Dict(keyed_by_int))
