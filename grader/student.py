@@ -211,7 +211,8 @@ class Session:
         try:
             reply = worker.request({**message, "timeout": timeout}, timeout + COPY_GRACE)
         except WorkerTimeout:
-            self.broken[function] = timed_out(function, timeout).message
+            # The unfiltered text (its safe figures marked): a hidden check redacts it again.
+            self.broken[function] = timed_out(function, timeout).hidden_message
             raise StudentFailure(self.broken[function]) from None
         except WorkerGone as exc:
             if exc.over_budget:
@@ -229,7 +230,7 @@ class Session:
                 self._copy_of = None  # the worker ended that copy
             failure = copy_failure(function, error, self.names, timeout)
             if isinstance(error, dict) and error.get("kind") == "timeout":
-                self.broken[function] = failure.message
+                self.broken[function] = failure.hidden_message
             raise StudentFailure(self.relabel(failure.message),
                                  self.relabel(failure.hidden_message))
         return reply

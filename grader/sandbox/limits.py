@@ -25,8 +25,10 @@ class Limits:
     scratch_size: int = 64 * 1024**2
     """The scratch tmpfs's size: the worker's disk quota (with namespaces)."""
     scratch_inodes: int = 4096
-    memory: int = 4 * 1024**3
-    """The submission's memory budget, all its processes together (see :meth:`budget`)."""
+    memory: int = 8 * 1024**3
+    """The submission's memory budget, all its processes together (see :meth:`budget`): without
+    a cgroup, room for four processes at the address-space limit (the worker, the check's copy,
+    and a spare copy or the submission's own thread or child)."""
     cpu_share: float = 1.0
     """The cores all the submission's processes together may use (with a cgroup)."""
 

@@ -4,7 +4,9 @@ all the earlier ones, minutes for a million); softmax four such keys that fit in
 (2**61 and up); sgd_step a real dict of 30 000 string keys (over MAX_KEYS); mse_gradients a
 dict of float keys (NaN among them, hashed by identity).
 
-Decoding refuses each at once, as the student's failure naming the budget (ints beyond
+Since each check's copy encodes with the grader's captured ``dict`` methods, the overridden
+``items()`` is never called: build_vocab and softmax send an empty dict, and fail as wrong.
+Decoding refuses the rest at once, as the student's failure naming the budget (ints beyond
 ±2**63, keys that are not short strings or ints below 2**31, more than MAX_KEYS keys): the
 four score 0 with no internal error, the rest keep their points.
 """
