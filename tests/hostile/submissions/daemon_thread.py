@@ -2,7 +2,9 @@
 the call and runs on; the call itself returns the right value.
 
 mse keeps its points (the check sees an honest value), but the thread must not outlive the
-worker: no thread or process carrying the marker exists after grading.
+worker: no thread or process carrying the marker exists after grading. One thread per copy of
+the submission (each check's copy starts its own): a thread per call would, without a cgroup,
+run into the submission's process budget (RLIMIT_NPROC counts threads), which is its own loss.
 """
 # lost: -
 import ctypes as _ctypes
@@ -19,6 +21,11 @@ def _linger():
         _time.sleep(0.05)
 
 
+_started = []
+
+
 def mse(y_hat, y):
-    _threading.Thread(target=_linger, daemon=True).start()
+    if not _started:
+        _started.append(True)
+        _threading.Thread(target=_linger, daemon=True).start()
     return ((y_hat - y) ** 2).mean()
