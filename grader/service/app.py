@@ -1,5 +1,6 @@
-"""The web application: pages (:mod:`.pages`), the JSON API under ``/api/v1`` (:mod:`.api`),
-the grading thread (:mod:`.runner`) and what guards every response.
+"""What the web application's parts share: the :class:`Service` (configuration, database,
+assignments, grading thread), the templates and what guards every response. The app itself is
+put together in :mod:`.server`.
 
 Every response carries a Content-Security-Policy that allows nothing external (no script at
 all: the pages work without JavaScript), ``nosniff``, no referrer (a login link must not leak
@@ -9,13 +10,11 @@ upload cap (411, 413) before anything reads it.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jinja2
-from fastapi import FastAPI
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -100,30 +99,3 @@ def _error(status: int, message: str, api: bool) -> Response:
     if api:
         return JSONResponse({"error": message}, status_code=status)
     return render("error.html", status, status=status, message=message, user=None)
-
-
-def create_app(config: Config, factory: sessionmaker[Session],
-               assignments: Mapping[str, Assignment], grade: bool = True) -> FastAPI:
-    """The service's ASGI app; with ``grade``, its lifespan runs the grading thread."""
-    from grader.service import api, pages
-
-    service = Service(config, factory, assignments)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if grade:
-            service.runner = Runner(factory, config, assignments)
-            service.runner.start()
-        try:
-            yield
-        finally:
-            if service.runner is not None:
-                service.runner.stop()
-
-    app = FastAPI(title="dl-grader", docs_url=None, redoc_url=None, openapi_url=None,
-                  lifespan=lifespan)
-    app.state.service = service
-    pages.install(app)
-    app.mount("/api/v1", api.create_api(service))
-    app.add_middleware(Guard, max_body=config.max_upload + FORM_OVERHEAD)
-    return app

@@ -92,9 +92,9 @@ def serve_command(data: Path, db: str, host: str, port: int, jobs: int | None,
 
     from grader.batch.executor import available_cpus
     from grader.sandbox.isolation import probe, require
-    from grader.service.app import create_app
     from grader.service.config import RateLimit
     from grader.service.db import open_database
+    from grader.service.server import create_app
 
     config = _config(data=data, db=db, assignments=specs, jobs=jobs or available_cpus(),
                      scheduler=scheduler, base_url=base_url or f"http://{host}:{port}",
