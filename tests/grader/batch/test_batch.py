@@ -24,6 +24,7 @@ from grader.batch.pool import LocalPool
 from grader.batch.progress import BarProgress, LogProgress, duration
 from grader.batch.run import kept_result, remove_staged_files
 from grader.grading import write_submission_files
+from grader.outdir import STAFF_LOG
 from grader.results import SubmissionResult, read_result
 from grader.submission import read_submission
 
@@ -46,6 +47,12 @@ def assert_tidy(out: Path, ids: set[str]) -> None:
     """Exactly the batch's files: no temporary, lock, torn or extra file."""
     expected = {"grades.csv", "summary.html"}
     expected |= {f"{i}/{name}" for i in ids for name in ("result.json", "report.html")}
+    staff_log = out / STAFF_LOG  # failed hidden checks' unfiltered messages, for staff
+    if staff_log.exists():
+        expected.add(STAFF_LOG)
+        heads = [line.split()[1] for line in staff_log.read_text().splitlines()
+                 if line.startswith("== ")]
+        assert heads and set(heads) <= ids
     found = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
     assert found == expected
     for i in ids:
