@@ -208,7 +208,7 @@ def test_ci_writes_junit_per_check(ci_run):
     suites = list(xml)
     assert [s.name for s in suites] == ["a1"]
     suite = suites[0]
-    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (13, 1, 0, 0)
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (15, 1, 0, 0)
     props = {p.name: p.value for p in suite.properties()}
     assert (props["score"], props["max_score"]) == ("16", "18")
     failed = [c for c in suite if not c.is_passed]
@@ -378,7 +378,7 @@ def test_ci_classroom_output_is_the_reporters_format(ci_run):
     classroom_valid(data)
     assert (data["status"], data["max_score"]) == ("fail", 18)
     assert sum(t["score"] for t in data["tests"]) == 16  # what Classroom records
-    assert len(data["tests"]) == 13
+    assert len(data["tests"]) == 15
     failed = [t for t in data["tests"] if t["status"] != "pass"]
     assert [(t["score"], t["max_score"]) for t in failed] == [(0, 2)]
     assert "Likely mistake: the sign is flipped" in failed[0]["message"]
