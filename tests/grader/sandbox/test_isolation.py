@@ -406,7 +406,10 @@ probe = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = probe
 spec.loader.exec_module(probe)
 probe.confine.landlock.SYSTEM_READ_EXEC = ()
-probe.confine.RUNTIME = []  # rules that leave the worker unable to read Python itself
+# Rules that leave the worker unable to read Python itself (the Landlock layer's own: the
+# runtime list stays, as the new root and the hidden folders bind it again).
+_plan = probe.confine.landlock.plan
+probe.confine.landlock.plan = lambda scratch, runtime: _plan(scratch, [])
 print(json.dumps(probe.probe()))
 """
 
