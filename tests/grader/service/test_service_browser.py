@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,26 +65,40 @@ def text_of(browser: webdriver.Chrome, element_id: str) -> str:
         return ""  # the page is reloading itself
 
 
+def text_of_body(browser: webdriver.Chrome) -> str:
+    try:
+        return str(browser.find_element(By.TAG_NAME, "body").text)
+    except (NoSuchElementException, StaleElementReferenceException):
+        return ""  # between two pages
+
+
+def arrived(browser: webdriver.Chrome, where: Callable[[str], bool], what: str) -> None:
+    """Wait for the navigation a click started (click() may return before it ends)."""
+    poll(lambda: where(browser.current_url), 30, f"never reached {what}; at "
+         f"{browser.current_url}")
+
+
 def test_student_and_instructor_walk(service: Live, browser: webdriver.Chrome,
                                      assignments_dir: Path, downloads: Path) -> None:
     student = service.student()
     browser.delete_all_cookies()
     browser.get(service.login_urls[student])
     browser.find_element(By.ID, "login").click()
-    assert browser.current_url.endswith("/assignments")
+    arrived(browser, lambda url: url.endswith("/assignments"), "the assignments page")
     assert_not_blank(browser, "the assignments page")
     form = browser.find_element(By.CSS_SELECTOR, "#assignment-tiny form")
     form.find_element(By.CSS_SELECTOR, "input[type=file]").send_keys(
         str(assignments_dir / "tiny" / "solution.py"))
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert "/submissions/" in browser.current_url
+    arrived(browser, lambda url: "/submissions/" in url, "the submission's status page")
     # No script: the status page refreshes itself (meta refresh) until the work is graded.
     poll(lambda: text_of(browser, "status") == "graded", 240, "the status page never said "
          f"graded; it shows: {browser.page_source[:2000]}", every=0.5)
     assert text_of(browser, "to-come") == "1"
     assert_not_blank(browser, "the status page")
     browser.find_element(By.ID, "report").click()
-    body = browser.find_element(By.TAG_NAME, "body").text
+    body = poll(lambda: "relu matches" in text_of_body(browser) and text_of_body(browser), 30,
+                "the report did not open")
     assert "relu matches max(x, 0) on a small vector" in body
     assert "random inputs" not in body
     assert browser.title.strip()
@@ -93,7 +107,7 @@ def test_student_and_instructor_walk(service: Live, browser: webdriver.Chrome,
     browser.delete_all_cookies()
     browser.get(f"{service.url}/login/{service.login_code(service.instructor)}")
     browser.find_element(By.ID, "login").click()
-    assert browser.current_url.endswith("/instructor")
+    arrived(browser, lambda url: url.endswith("/instructor"), "the instructor's page")
     row = browser.find_element(By.XPATH, f"//table[@id='gradebook']//tr[td/a[text()='{student}']]")
     assert "2 / 2" in row.text
     assert_not_blank(browser, "the gradebook")
