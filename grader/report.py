@@ -29,18 +29,18 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n"))
 
 
-_env = jinja2.Environment(
+templates = jinja2.Environment(
     loader=jinja2.PackageLoader("grader", "templates"),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_env.filters["clean"] = clean
-_env.filters["points"] = lambda x: f"{x:g}"
-_env.filters["percent"] = lambda x: f"{100 * x:.0f}%"
+templates.filters["clean"] = clean
+templates.filters["points"] = lambda x: f"{x:g}"
+templates.filters["percent"] = lambda x: f"{100 * x:.0f}%"
 # Long snake_case names may break after an underscore, so narrow screens need no scrolling.
-_env.filters["breakable"] = lambda name: Markup("_<wbr>").join(
+templates.filters["breakable"] = lambda name: Markup("_<wbr>").join(
     escape(part) for part in str(name).split("_"))
 
 
@@ -87,7 +87,7 @@ def sections(result: SubmissionResult, assignment: Assignment) -> list[FunctionS
 
 
 def render_report(result: SubmissionResult, assignment: Assignment) -> str:
-    return _env.get_template("report.html").render(
+    return templates.get_template("report.html").render(
         result=result, title=assignment.title, sections=sections(result, assignment))
 
 
@@ -217,7 +217,7 @@ def render_summary(results: Sequence[SubmissionResult], assignment: Assignment,
     """``summary.html``, with the students' ``names`` where given; ``similarity`` (a
     :class:`~grader.integrations.similarity_pages.SummarySection`) adds the similar
     submissions' section."""
-    return _env.get_template("summary.html").render(s=summary(results, assignment, names),
+    return templates.get_template("summary.html").render(s=summary(results, assignment, names),
                                                     similarity=similarity)
 
 

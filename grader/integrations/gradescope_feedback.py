@@ -14,20 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import jinja2
-
 from grader.diagnose import bug_class_label, without_hint
-from grader.report import clean
+from grader.report import clean, templates
 from grader.results import CheckResult, SubmissionResult
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["points"] = lambda x: f"{x:g}"
 _FRAME = "  at "
 """How the grader writes the place in the student's code an exception came from."""
 
@@ -64,7 +54,7 @@ def test_view(test: CheckResult, labels: Mapping[str, str]) -> TestView:
 def test_html(test: CheckResult, labels: Mapping[str, str] | None = None) -> str:
     """One test's ``output``."""
     view = test_view(test, labels or {})
-    return _env.get_template("gradescope-test.html").render(view=view).strip()
+    return templates.get_template("gradescope-test.html").render(view=view).strip()
 
 
 def summary_html(result: SubmissionResult, names: Sequence[str], title: str = "") -> str:
@@ -81,7 +71,7 @@ def summary_html(result: SubmissionResult, names: Sequence[str], title: str = ""
                                     sum(t.status == "passed" for t in tests), len(tests)))
     mistakes = list(dict.fromkeys((t.function, clean(t.hint)) for t in visible
                                   if t.hint and t.status != "passed"))
-    return _env.get_template("gradescope-summary.html").render(
+    return templates.get_template("gradescope-summary.html").render(
         title=title or result.assignment, score=result.score, max_score=result.max_score,
         failure=clean(result.failure), notes=clean(result.output), rows=rows,
         hidden=len(result.tests) - len(visible), mistakes=mistakes).strip()

@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
 from grader.assignment import Assignment
 from grader.integrations.similarity import (
     MIN_TOKENS,
@@ -28,7 +26,7 @@ from grader.integrations.similarity import (
     read_codes,
 )
 from grader.outdir import SIMILARITY, SUMMARY
-from grader.report import render_summary
+from grader.report import render_summary, templates
 from grader.results import SubmissionResult, write_atomic
 
 INDEX = "similarity.html"
@@ -39,14 +37,6 @@ SHOWN = 100
 MAX_PAGES = 300
 """Flagged pairs given a page at most, most alike first."""
 
-_env = jinja2.Environment(
-    loader=jinja2.PackageLoader("grader", "templates"),
-    autoescape=True,
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_env.filters["percent"] = lambda x: f"{100 * x:.0f}%"
 
 
 @dataclass(frozen=True)
@@ -111,7 +101,7 @@ def write_similarity(sim: Similarity, out: Path, title: str) -> Path:
         if view.page:
             write_atomic(out / view.page, render_pair(sim, view, numbers, title))
     index = out / INDEX
-    write_atomic(index, _env.get_template("similarity.html").render(
+    write_atomic(index, templates.get_template("similarity.html").render(
         title=title, views=views, sim=sim, numbers=numbers,
         skipped=[c for c in sim.codes if c.error]))
     return index
@@ -121,7 +111,7 @@ def render_pair(sim: Similarity, view: PairView, numbers: Numbers, title: str) -
     pair = view.pair
     sides = [(pair.a, pair.score_a, segments(sim.code(pair.a).text, pair.spans_a)),
              (pair.b, pair.score_b, segments(sim.code(pair.b).text, pair.spans_b))]
-    return _env.get_template("similarity-pair.html").render(
+    return templates.get_template("similarity-pair.html").render(
         title=title, view=view, sides=sides, numbers=numbers, given=sim.boilerplate)
 
 
