@@ -3,7 +3,6 @@ describes it. Errors are ``{"error": "..."}`` with 401, 403, 404, 413, 422 or 42
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
@@ -16,21 +15,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from grader.integrations.lms import CSV_FORMATS
 from grader.service import actions, auth, gradebook
 from grader.service.actions import Refusal
-from grader.service.app import Service
+from grader.service.app import Db, Service
 from grader.service.models import User
-
-
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
-def _db(request: Request) -> Iterator[Session]:
-    with _service(request).factory() as db:
-        yield db
-
-
-Db = Annotated[Session, Depends(_db)]
 
 
 def _user(request: Request, db: Db) -> User:

@@ -10,11 +10,12 @@ upload cap (411, 413) before anything reads it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
 import jinja2
+from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -99,3 +100,18 @@ def _error(status: int, message: str, api: bool) -> Response:
     if api:
         return JSONResponse({"error": message}, status_code=status)
     return render("error.html", status, status=status, message=message, user=None)
+
+
+def service_of(request: Request) -> Service:
+    """The :class:`Service` of the app that took ``request``."""
+    service: Service = request.app.state.service
+    return service
+
+
+def _db(request: Request) -> Iterator[Session]:
+    with service_of(request).factory() as db:
+        yield db
+
+
+Db = Annotated[Session, Depends(_db)]
+"""A route's database session (FastAPI's dependency), closed after the answer."""

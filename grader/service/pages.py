@@ -9,13 +9,11 @@ carries the session's CSRF token. A status page refreshes itself until its submi
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
@@ -24,23 +22,10 @@ from grader.report import render_summary
 from grader.service import actions, auth, gradebook, views
 from grader.service.actions import Refusal
 from grader.service.api import csv_response
-from grader.service.app import Service, render
+from grader.service.app import Db, render, service_of
 from grader.service.models import Submission, User
 
 COOKIE = "grader_session"
-
-
-def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
-
-
-def _db(request: Request) -> Iterator[Session]:
-    with _service(request).factory() as db:
-        yield db
-
-
-Db = Annotated[Session, Depends(_db)]
 
 
 class Visitor:
@@ -125,7 +110,7 @@ def _login_routes() -> APIRouter:
 
     @router.post("/login")
     def login(request: Request, db: Db, code: Annotated[str, Form()]) -> Response:
-        service = _service(request)
+        service = service_of(request)
         user = auth.use_login_code(db, code)
         if user is None:
             db.rollback()
@@ -156,7 +141,7 @@ def _student_routes() -> APIRouter:
 
     @router.get("/assignments")
     def assignments(request: Request, who: Who) -> Response:
-        service = _service(request)
+        service = service_of(request)
         rows = [(a, actions.is_released(who.db, a.name), views.hidden_points(a),
                  actions.history(who.db, who.user.id, a.name))
                 for a in service.assignments.values()]
@@ -167,7 +152,7 @@ def _student_routes() -> APIRouter:
     def upload(request: Request, name: str, who: Who, file: Annotated[UploadFile, File()],
                csrf: Csrf = "") -> Response:
         who.check(csrf)
-        service = _service(request)
+        service = service_of(request)
         assignment = actions.assignment_of(service.assignments, name)
         data = file.file.read(service.config.max_upload + 1)
         sub = actions.submit(who.db, service.config, who.user, assignment, file.filename or "",
@@ -177,7 +162,7 @@ def _student_routes() -> APIRouter:
 
     @router.get("/submissions/{submission_id}")
     def submission(request: Request, submission_id: int, who: Who) -> Response:
-        service = _service(request)
+        service = service_of(request)
         sub = actions.visible_submission(who.db, who.user, submission_id)
         assignment = actions.assignment_of(service.assignments, sub.assignment)
         result = actions.result_for(who.db, who.user, sub)
@@ -192,7 +177,7 @@ def _student_routes() -> APIRouter:
     @router.get("/submissions/{submission_id}/report")
     def report(request: Request, submission_id: int, who: Who,
                result: int | None = None) -> Response:
-        service = _service(request)
+        service = service_of(request)
         sub = actions.visible_submission(who.db, who.user, submission_id)
         assignment = actions.assignment_of(service.assignments, sub.assignment)
         html = actions.report_html(who.db, who.user, sub, assignment, result)
@@ -206,7 +191,7 @@ def _staff_routes() -> APIRouter:
 
     @router.get("")
     def book(request: Request, who: StaffWho) -> Response:
-        service = _service(request)
+        service = service_of(request)
         books = {a.name: gradebook.gradebook(who.db, a) for a in service.assignments.values()}
         students = [u for u in auth.users(who.db) if u.role == "student"]
         released = {a: actions.is_released(who.db, a) for a in service.assignments}
@@ -216,7 +201,7 @@ def _staff_routes() -> APIRouter:
 
     @router.get("/assignments/{name}")
     def assignment_page(request: Request, name: str, who: StaffWho) -> Response:
-        assignment = actions.assignment_of(_service(request).assignments, name)
+        assignment = actions.assignment_of(service_of(request).assignments, name)
         subs = list(who.db.scalars(select(Submission).where(Submission.assignment == name)
                                    .order_by(Submission.id.desc())))
         return render("assignment.html", **who.context, assignment=assignment, subs=subs,
@@ -224,29 +209,29 @@ def _staff_routes() -> APIRouter:
 
     @router.get("/assignments/{name}/summary")
     def summary(request: Request, name: str, who: StaffWho) -> Response:
-        assignment = actions.assignment_of(_service(request).assignments, name)
+        assignment = actions.assignment_of(service_of(request).assignments, name)
         results = [g.result for g in gradebook.gradebook(who.db, assignment).values()]
         return Response(render_summary(results, assignment),
                         media_type="text/html; charset=utf-8")
 
     @router.get("/assignments/{name}/grades.csv")
     def grades(request: Request, name: str, who: StaffWho, format: str = "plain") -> Response:
-        return csv_response(who.db, _service(request), name, format)
+        return csv_response(who.db, service_of(request), name, format)
 
     @router.post("/assignments/{name}/release")
     def release(request: Request, name: str, who: StaffWho, csrf: Csrf = "") -> Response:
         who.check(csrf)
-        actions.release(who.db, actions.assignment_of(_service(request).assignments, name),
+        actions.release(who.db, actions.assignment_of(service_of(request).assignments, name),
                         who.user)
         return _see_other("/instructor")
 
     @router.post("/assignments/{name}/regrade")
     def regrade_all(request: Request, name: str, who: StaffWho, csrf: Csrf = "") -> Response:
         who.check(csrf)
-        actions.assignment_of(_service(request).assignments, name)
+        actions.assignment_of(service_of(request).assignments, name)
         actions.regrade(who.db, list(who.db.scalars(
             select(Submission).where(Submission.assignment == name))))
-        _service(request).wake()
+        service_of(request).wake()
         return _see_other(f"/instructor/assignments/{name}")
 
     @router.post("/submissions/{submission_id}/regrade")
@@ -254,7 +239,7 @@ def _staff_routes() -> APIRouter:
                     csrf: Csrf = "") -> Response:
         who.check(csrf)
         actions.regrade(who.db, [actions.visible_submission(who.db, who.user, submission_id)])
-        _service(request).wake()
+        service_of(request).wake()
         return _see_other(f"/submissions/{submission_id}")
 
     @router.get("/students/{student_id}")
@@ -271,7 +256,7 @@ def _staff_routes() -> APIRouter:
         who.check(csrf)
         from grader.service.users import import_roster_text
 
-        service = _service(request)
+        service = service_of(request)
         try:
             issued = import_roster_text(who.db, file.file.read(service.config.max_upload)
                                         .decode("utf-8-sig"), service.config)
