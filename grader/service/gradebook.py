@@ -1,8 +1,9 @@
 """The service's gradebook: which of a student's submissions counts, and the CSV files.
 
 One submission counts per student and assignment (:func:`counted`), by the assignment's own
-policy (deadline, late penalty, best or latest: ``grader.policy``, the same rules as
-``grader grade``), so the pages, the JSON API and the CSV files follow it at once.
+policy (deadline, late penalty, best or latest, each student's extension: ``grader.policy``,
+the same rules as ``grader grade``), so the pages, the JSON API and the CSV files follow it at
+once.
 The CSV files are written by the same writers as ``grader grade --csv-format``.
 """
 
@@ -22,7 +23,9 @@ from grader.integrations import lateness
 from grader.integrations.exports import Student
 from grader.integrations.lms import Batch
 from grader.outdir import GRADES
+from grader.policy import Extension
 from grader.results import SubmissionResult
+from grader.service import extensions
 from grader.service.models import Result, Submission, User
 from grader.service.views import parse
 
@@ -33,14 +36,16 @@ class Graded:
     result: SubmissionResult
 
 
-def counted(attempts: Sequence[Graded], assignment: Assignment) -> Graded | None:
+def counted(attempts: Sequence[Graded], assignment: Assignment,
+            extension: Extension | None = None) -> Graded | None:
     """The attempt that counts for the gradebook, with its late penalty applied: by the
-    rubric's ``[deadline]`` (best or latest; upload time against the deadline), else the
-    latest graded submission."""
+    rubric's ``[deadline]`` moved by the student's ``extension`` (best or latest; upload time
+    against the deadline), else the latest graded submission."""
     ordered = sorted(attempts, key=lambda g: (g.submission.created_at, g.submission.id))
-    chosen = lateness.counted(ordered[0].submission.user_id if ordered else "",
-                              [(g.submission.created_at, g.result) for g in ordered],
-                              assignment.deadline)
+    student = ordered[0].submission.user_id if ordered else ""
+    chosen = lateness.counted(student, [(g.submission.created_at, g.result) for g in ordered],
+                              assignment.deadline,
+                              {student: extension} if extension is not None else None)
     if chosen is None:
         return None
     index, result = chosen
@@ -61,10 +66,11 @@ def graded_attempts(db: Session, assignment: str) -> dict[str, list[Graded]]:
 
 
 def gradebook(db: Session, assignment: Assignment) -> dict[str, Graded]:
-    """Student id -> the attempt that counts."""
+    """Student id -> the attempt that counts (each student's extension applied)."""
     book = {}
+    extended = extensions.of_assignment(db, assignment.name)
     for student, attempts in graded_attempts(db, assignment.name).items():
-        chosen = counted(attempts, assignment)
+        chosen = counted(attempts, assignment, extended.get(student))
         if chosen is not None:
             book[student] = chosen
     return book

@@ -126,3 +126,17 @@ class Release(Base):
     assignment: Mapped[str] = mapped_column(String(100), primary_key=True)
     released_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     released_by: Mapped[str] = mapped_column(String(100))
+
+
+class Extension(Base):
+    """A student's extension of one assignment's deadline: days more and/or a deadline of
+    their own (the later wins, :func:`grader.policy.effective_deadline`); who granted it, when.
+    """
+
+    __tablename__ = "extensions"
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    assignment: Mapped[str] = mapped_column(String(100), primary_key=True)
+    days: Mapped[float] = mapped_column(default=0.0)
+    due: Mapped[dt.datetime | None] = mapped_column(default=None)
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
