@@ -1,4 +1,4 @@
-"""``grader serve`` and ``grader users add|import|token``: the service's commands.
+"""``grader serve`` and ``grader users add|import|token|extend``: the service's commands.
 
 The service's libraries (``dl-grader[serve]``) are imported only when one of these runs, so
 ``grader check`` on a student's machine needs none of them.
@@ -6,6 +6,7 @@ The service's libraries (``dl-grader[serve]``) are imported only when one of the
 
 from __future__ import annotations
 
+import getpass
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -154,23 +155,98 @@ def users_add(user_id: str, role: str, name: str | None, email: str | None, data
         _show([add_user(session, config, user_id, role, **fields)], as_json)
 
 
+def _assignment(spec: str) -> Any:
+    from grader.assignment import find_assignment
+    from grader.errors import AssignmentError
+
+    try:
+        return find_assignment(spec)
+    except AssignmentError as exc:
+        raise click.UsageError(f"--assignment: {exc} (give the folder grader serve "
+                               "--assignments serves)") from None
+
+
+def _granter() -> str:
+    """Who granted an extension from this machine's command line."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+_ASSIGNMENT = click.option("--assignment", "spec", metavar="NAME_OR_FOLDER",
+                           help="The assignment the extensions are of (a name, or the folder "
+                                "grader serve --assignments serves).")
+
+
 @users_group.command("import")
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_ASSIGNMENT
 @_DATA
 @_DB
 @_BASE
 @_JSON
-def users_import(roster: Path, data: Path, db: str, base_url: str, as_json: bool) -> None:
-    """Add every student of ROSTER (a CSV as for grader grade --roster)."""
+def users_import(roster: Path, spec: str | None, data: Path, db: str, base_url: str,
+                 as_json: bool) -> None:
+    """Add every student of ROSTER (a CSV as for grader grade --roster); its extension_days
+    or deadline columns extend --assignment for those students."""
     from grader.service.users import import_roster_text
 
+    assignment = _assignment(spec) if spec is not None else None
     config, factory = _open(data, db, base_url)
     try:
         text = roster.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.BadParameter(f"cannot read {roster}: {exc}") from None
     with factory() as session:
-        _show(import_roster_text(session, text, config), as_json)
+        _show(import_roster_text(session, text, config, assignment, str(roster), _granter()),
+              as_json)
+
+
+@users_group.command("extend")
+@click.argument("user_id", metavar="ID")
+@_ASSIGNMENT
+@click.option("--days", default="", metavar="N",
+              help="Days more than the class deadline (e.g. 2 or 0.5).")
+@click.option("--until", default="", metavar="TIME",
+              help="A deadline of their own, ISO 8601 (without an offset: in the rubric's "
+                   "timezone). With --days too, the later counts.")
+@click.option("--clear", is_flag=True, help="Remove the student's extension.")
+@_DATA
+@_DB
+@click.option("--json", "as_json", is_flag=True, help="The extension as one JSON object.")
+def users_extend(user_id: str, spec: str | None, days: str, until: str, clear: bool,
+                 data: Path, db: str, as_json: bool) -> None:
+    """Give student ID an extension of --assignment (or change or --clear it); the
+    gradebook, their pages and the API follow at once, server running or not."""
+    if spec is None:
+        raise click.UsageError("say which assignment with --assignment NAME")
+    if clear == bool(days or until):
+        raise click.UsageError("give --days N and/or --until TIME, or --clear (alone)")
+    from grader.service import extensions
+
+    assignment = _assignment(spec)
+    _, factory = _open(data, db, "")
+    with factory() as session:
+        if clear:
+            removed = extensions.clear(session, user_id, assignment.name)
+            session.commit()
+            click.echo(json.dumps({"id": user_id, "assignment": assignment.name,
+                                   "cleared": removed}) if as_json else
+                       f"{user_id}: {assignment.name}: " + ("extension removed" if removed
+                                                            else "had no extension"))
+            return
+        extension = extensions.parse(days, until, assignment.deadline,
+                                     f"student {user_id}, assignment {assignment.name}")
+        extensions.grant(session, user_id, assignment, extension, _granter())
+        session.commit()
+        shown = extensions.shown(session, {assignment.name: assignment}, user_id,
+                                 assignment.name)[0]
+    if assignment.deadline is None:
+        click.echo(f"note: {assignment.name} sets no deadline ([deadline] in its rubric.toml), "
+                   "so this extension changes nothing until it does", err=True)
+    click.echo(json.dumps(shown.to_json()) if as_json else
+               f"{user_id}: {assignment.name} due {shown.deadline or '(no deadline set)'}")
 
 
 @users_group.command("token")
