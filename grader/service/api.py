@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from grader.integrations.lms import CSV_FORMATS
-from grader.service import actions, auth, gradebook
+from grader.service import actions, auth, extensions, gradebook
 from grader.service.actions import Refusal
 from grader.service.app import Db, Service
 from grader.service.models import User
@@ -51,13 +51,18 @@ def create_api(service: Service) -> FastAPI:
         return JSONResponse({"error": f"bad request ({where})"}, 422)
 
     @api.get("/assignments")
-    def assignments(user: Caller) -> list[dict[str, Any]]:
+    def assignments(user: Caller, db: Db) -> list[dict[str, Any]]:
+        """Each assignment's deadline is the caller's own (their extension applied)."""
         now = datetime.now(timezone.utc)
-        return [{"name": a.name, "title": a.title,
-                 "deadline": a.deadline.due.isoformat() if a.deadline else None,
-                 "max_score": a.max_score,
-                 "open": not (a.deadline and a.deadline.cutoff and a.deadline.cutoff < now)}
-                for a in service.assignments.values()]
+        mine = extensions.of_student(db, user.id)
+        found = []
+        for a in service.assignments.values():
+            due = extensions.deadline_for(a, user.id, mine)
+            found.append({"name": a.name, "title": a.title,
+                          "deadline": due.due.isoformat() if due else None,
+                          "max_score": a.max_score,
+                          "open": not (due and due.cutoff and due.cutoff < now)})
+        return found
 
     @api.post("/assignments/{name}/submissions", status_code=202)
     def submit(name: str, request: Request, user: Caller, db: Db,

@@ -1,5 +1,6 @@
 """The HTML pages (server-rendered, no JavaScript): a student's assignments, uploads, status
-and reports; an instructor's gradebook, summaries, regrades, releases, CSV files and roster.
+and reports; an instructor's gradebook, summaries, regrades, releases, CSV files, roster and
+extensions.
 
 Sessions come from a one-time login link (``/login/<code>`` shows a button; only the POST
 uses the code up, so a mail scanner fetching the link does not). Every form but the login
@@ -19,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from grader.errors import GraderError
 from grader.report import render_summary
-from grader.service import actions, auth, gradebook, views
+from grader.service import actions, auth, extensions, gradebook, views
 from grader.service.actions import Refusal
 from grader.service.api import csv_response
 from grader.service.app import Db, render, service_of
@@ -142,8 +143,10 @@ def _student_routes() -> APIRouter:
     @router.get("/assignments")
     def assignments(request: Request, who: Who) -> Response:
         service = service_of(request)
+        mine = extensions.of_student(who.db, who.user.id)
         rows = [(a, actions.is_released(who.db, a.name), views.hidden_points(a),
-                 actions.history(who.db, who.user.id, a.name))
+                 actions.history(who.db, who.user.id, a.name),
+                 extensions.deadline_for(a, who.user.id, mine))
                 for a in service.assignments.values()]
         return render("assignments.html", **who.context, rows=rows,
                       max_mb=service.config.max_upload / 2**20)
@@ -195,8 +198,10 @@ def _staff_routes() -> APIRouter:
         books = {a.name: gradebook.gradebook(who.db, a) for a in service.assignments.values()}
         students = [u for u in auth.users(who.db) if u.role == "student"]
         released = {a: actions.is_released(who.db, a) for a in service.assignments}
+        extended = {(e.student, e.assignment): e
+                    for e in extensions.shown(who.db, service.assignments)}
         return render("gradebook.html", **who.context, assignments=service.assignments,
-                      books=books, students=students, released=released,
+                      books=books, students=students, released=released, extended=extended,
                       queued=actions.queue_length(who.db))
 
     @router.get("/assignments/{name}")
@@ -243,23 +248,46 @@ def _staff_routes() -> APIRouter:
         return _see_other(f"/submissions/{submission_id}")
 
     @router.get("/students/{student_id}")
-    def student(student_id: str, who: StaffWho) -> Response:
+    def student(request: Request, student_id: str, who: StaffWho) -> Response:
         person = who.db.get(User, student_id)
         if person is None:
             raise Refusal(404, f"no user {student_id!r}")
-        return render("student.html", **who.context, person=person,
-                      subs=actions.history(who.db, student_id))
+        served = service_of(request).assignments
+        return render("student.html", **who.context, person=person, assignments=served,
+                      subs=actions.history(who.db, student_id),
+                      extended=extensions.shown(who.db, served, student_id))
+
+    @router.post("/students/{student_id}/extensions")
+    def extend(request: Request, student_id: str, who: StaffWho,
+               assignment: Annotated[str, Form()], days: Annotated[str, Form()] = "",
+               until: Annotated[str, Form()] = "", clear: Annotated[str, Form()] = "",
+               csrf: Csrf = "") -> Response:
+        who.check(csrf)
+        served = actions.assignment_of(service_of(request).assignments, assignment)
+        try:
+            if clear:
+                extensions.clear(who.db, student_id, served.name)
+            else:
+                extensions.grant(who.db, student_id, served, extensions.parse(
+                    days, until, served.deadline,
+                    f"student {student_id}, assignment {served.name}"), who.user.id)
+        except GraderError as exc:
+            raise Refusal(422, str(exc)) from None
+        who.db.commit()
+        return _see_other(f"/instructor/students/{student_id}")
 
     @router.post("/roster")
     def roster(request: Request, who: StaffWho, file: Annotated[UploadFile, File()],
-               csrf: Csrf = "") -> Response:
+               assignment: Annotated[str, Form()] = "", csrf: Csrf = "") -> Response:
         who.check(csrf)
         from grader.service.users import import_roster_text
 
         service = service_of(request)
+        extended = actions.assignment_of(service.assignments, assignment) if assignment else None
         try:
             issued = import_roster_text(who.db, file.file.read(service.config.max_upload)
-                                        .decode("utf-8-sig"), service.config)
+                                        .decode("utf-8-sig"), service.config, extended,
+                                        file.filename or "the roster", who.user.id)
         except (GraderError, UnicodeDecodeError, csv.Error) as exc:
             raise Refusal(422, f"the roster cannot be read: {exc}") from None
         return render("issued.html", **who.context, issued=issued)
