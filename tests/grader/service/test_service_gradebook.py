@@ -1,4 +1,5 @@
-"""The service's gradebook follows the rubric's deadline, as ``grader grade`` does."""
+"""The service's gradebook follows the rubric's deadline and each student's extension, as
+``grader grade`` does."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from grader.policy import Deadline, LatePolicy
+from grader.policy import Deadline, Extension, LatePolicy
 from grader.results import SubmissionResult
 from grader.service.gradebook import Graded, counted
 from grader.service.models import Submission
@@ -58,3 +59,29 @@ def test_best_counts_the_best_after_penalty() -> None:
 
 def test_no_attempts_none() -> None:
     assert counted([], assignment(Deadline(DUE))) is None
+
+
+def test_an_extension_in_days_makes_a_late_attempt_on_time() -> None:
+    policy = LatePolicy(percent=10, per="day")
+    late = [attempt(1, 30, 10.0)]
+    charged = counted(late, assignment(Deadline(DUE, policy)))
+    extended = counted(late, assignment(Deadline(DUE, policy)), Extension(days=2))
+    assert charged is not None and charged.result.score == 8.0
+    assert extended is not None and extended.result.score == 10.0
+    assert extended.result.late is not None and extended.result.late.penalty == 0
+
+
+def test_an_extension_moves_the_cutoff_so_latest_still_counts() -> None:
+    deadline = Deadline(DUE, LatePolicy(percent=10, per="day"), cutoff=DUE + dt.timedelta(days=1))
+    attempts = [attempt(1, -5, 6.0), attempt(2, 40, 10.0)]
+    plain = counted(attempts, assignment(deadline))
+    own = counted(attempts, assignment(deadline), Extension(due=DUE + dt.timedelta(days=2)))
+    assert plain is not None and plain.submission.id == 1  # the late one is after the cutoff
+    assert own is not None and own.submission.id == 2 and own.result.score == 10.0
+
+
+def test_an_extension_never_moves_the_deadline_earlier() -> None:
+    policy = LatePolicy(percent=10, per="day")
+    chosen = counted([attempt(1, 1, 10.0)], assignment(Deadline(DUE, policy)),
+                     Extension(due=DUE - dt.timedelta(days=3)))
+    assert chosen is not None and chosen.result.score == 9.0
