@@ -8,6 +8,7 @@ live gradebook). The outer contract is ``service-api.md``; one module per concer
 - :mod:`.queue`: the job table (claims are atomic; leases bring back a killed server's jobs);
 - :mod:`.runner`: the thread that grades claimed jobs on the grader's pool or a Dask cluster;
 - :mod:`.views`: what a student may see of a result; :mod:`.gradebook`: the counted results;
+- :mod:`.extensions`: per-student extensions, wherever a deadline matters;
 - :mod:`.app`, :mod:`.pages`, :mod:`.api`: the web application, its HTML pages and JSON API.
 
 Student code never runs here: the runner hands submissions to the grader's sandboxed workers.

