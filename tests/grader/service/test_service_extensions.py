@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from grader.policy import Deadline
 from grader.scaffold import new_assignment
 from grader.service import extensions
 from grader.service.config import UsageError
+from grader.service.models import User
 
 DUE = "2020-01-01T00:00:00+00:00"
 DEADLINE = f"""
@@ -124,6 +126,7 @@ def test_students_see_their_own_extension_and_no_one_elses(late: Live) -> None:
     assert deadline_of(late, "e3")["deadline"] == DUE
 
 
+@pytest.mark.parametrize("late", ["sqlite"], indirect=True)  # the same checks on both
 @pytest.mark.parametrize(("args", "expected"), [
     (["nobody", "--days", "1"], "no user 'nobody'; add them first with grader users add"),
     (["prof", "--days", "1"], "prof is an instructor"),
@@ -146,6 +149,31 @@ def test_an_unknown_assignment_and_a_roster_without_one(late: Live, tmp_path: Pa
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "--assignment NAME" in done.stderr, done.stderr
     assert deadline_of(late, "e6")["deadline"] == DUE  # nothing was granted
+
+
+def test_a_roster_with_a_bad_extension_keeps_nothing(late: Live, tmp_path: Path) -> None:
+    roster = tmp_path / "bad.csv"
+    roster.write_text("id,extension days\ne6,2\ne4,-3\n")
+    done = subprocess.run([str(GRADER), "users", "import", str(roster), "--assignment",
+                           folder_of(late), "--data", str(late.server.data), "--db",
+                           late.server.db], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"{roster}: student e4: extension_days '-3' must be a number" in done.stderr
+    assert deadline_of(late, "e6")["deadline"] == DUE
+
+
+def test_the_roster_form_takes_the_assignment(late: Live) -> None:
+    client, csrf = late.browser("prof")
+    roster = ("roster.csv", b"id,name,extension_days\ne7,Student e7,1\n")
+    refused = client.post("/instructor/roster", data={"csrf": csrf}, files={"file": roster})
+    assert refused.status_code == 422 and "say which assignment" in refused.text
+    with late.factory() as db:
+        assert db.get(User, "e7") is None  # nothing kept
+    answer = client.post("/instructor/roster", data={"csrf": csrf, "assignment": "late"},
+                         files={"file": roster})
+    assert answer.status_code == 200, answer.text
+    late.tokens["e7"] = re.findall(r"<code>(gt_[^<]+)</code>", answer.text)[0]
+    assert deadline_of(late, "e7")["deadline"] == "2020-01-02T00:00:00+00:00"
 
 
 def test_the_instructor_form_needs_csrf_and_is_for_instructors(late: Live) -> None:
