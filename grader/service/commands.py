@@ -245,8 +245,11 @@ def users_extend(user_id: str, spec: str | None, days: str, until: str, clear: b
     if assignment.deadline is None:
         click.echo(f"note: {assignment.name} sets no deadline ([deadline] in its rubric.toml), "
                    "so this extension changes nothing until it does", err=True)
+    due = assignment.deadline
     click.echo(json.dumps(shown.to_json()) if as_json else
-               f"{user_id}: {assignment.name} due {shown.deadline or '(no deadline set)'}")
+               f"{user_id}: {assignment.name} is due {shown.deadline} for them (the class "
+               f"deadline is {due.due.isoformat()})" if due is not None else
+               f"{user_id}: extension of {assignment.name} kept (it sets no deadline)")
 
 
 @users_group.command("token")
