@@ -77,7 +77,9 @@ def _assignments(specs: Sequence[str]) -> dict[str, Any]:
               help="Submissions a student may make in any SECONDS.")
 @click.option("--allow-reduced-isolation", "allow_reduced", is_flag=True,
               help="Grade even if this machine cannot apply every sandbox layer.")
-@click.option("--lease", type=click.FloatRange(min=1), default=30.0, hidden=True)
+@click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              metavar="SECONDS", help="How long a job stays with a server that stopped renewing "
+                                      "it (servers sharing a database).")
 @click.option("--purge-every", "purge", type=click.FloatRange(min=1), default=600.0, hidden=True)
 def serve_command(data: Path, db: str, host: str, port: int, jobs: int | None,
                   scheduler: str | None, specs: tuple[str, ...], base_url: str,
