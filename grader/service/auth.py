@@ -4,7 +4,8 @@ Codes and tokens are shown once and stored only as argon2 hashes; each carries i
 (``<id>.<secret>``, ``gt_<id>_<secret>``) so checking one costs one hash, not one per user.
 A login code works once (an atomic UPDATE marks it used) and expires. A new token revokes the
 user's old ones. A session cookie is 256 random bits, stored as its sha256 (it is no password:
-a fast hash suffices), with its own CSRF token for every form.
+a fast hash suffices), with its own CSRF token for every form. Codes used or expired and
+sessions expired are deleted by each server now and then (:func:`purge_expired`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from grader.service.config import UsageError
@@ -155,6 +156,21 @@ def end_session(db: Session, cookie: str | None) -> None:
         row = db.get(WebSession, _digest(cookie))
         if row is not None:
             db.delete(row)
+
+
+def purge_expired(db: Session) -> int:
+    """Delete the login codes that are used or expired and the expired browser sessions; how
+    many rows (commits). Neither can log anyone in any more, and deleting by predicate is
+    idempotent, so servers sharing a database may purge at the same moment."""
+    now = utcnow()
+    removed = 0
+    for stmt in (delete(LoginCode).where(or_(LoginCode.used_at.is_not(None),
+                                             LoginCode.expires_at < now)),
+                 delete(WebSession).where(WebSession.expires_at < now)):
+        done: CursorResult[Any] = db.execute(stmt)  # type: ignore[assignment]
+        removed += done.rowcount
+    db.commit()
+    return removed
 
 
 def csrf_ok(session: WebSession, token: object) -> bool:

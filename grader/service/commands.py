@@ -78,11 +78,14 @@ def _assignments(specs: Sequence[str]) -> dict[str, Any]:
               help="Submissions a student may make in any SECONDS.")
 @click.option("--allow-reduced-isolation", "allow_reduced", is_flag=True,
               help="Grade even if this machine cannot apply every sandbox layer.")
-@click.option("--lease", type=click.FloatRange(min=1), default=30.0, hidden=True)
+@click.option("--lease", type=click.FloatRange(min=1), default=30.0, show_default=True,
+              metavar="SECONDS", help="How long a job stays with a server that stopped renewing "
+                                      "it (servers sharing a database).")
+@click.option("--purge-every", "purge", type=click.FloatRange(min=1), default=600.0, hidden=True)
 def serve_command(data: Path, db: str, host: str, port: int, jobs: int | None,
                   scheduler: str | None, specs: tuple[str, ...], base_url: str,
                   max_upload_mb: float, rate_limit: str, allow_reduced: bool,
-                  lease: float) -> None:
+                  lease: float, purge: float) -> None:
     """Serve the grading service: students upload and read reports, instructors keep a live
     gradebook (README: "The grading service")."""
     _need_serve()
@@ -100,7 +103,8 @@ def serve_command(data: Path, db: str, host: str, port: int, jobs: int | None,
     config = _config(data=data, db=db, assignments=specs, jobs=jobs or available_cpus(),
                      scheduler=scheduler, base_url=base_url or f"http://{host}:{port}",
                      max_upload=int(max_upload_mb * 2**20), rate=RateLimit.parse(rate_limit),
-                     lease_seconds=lease, allow_reduced_isolation=allow_reduced)
+                     lease_seconds=lease, purge_seconds=purge,
+                     allow_reduced_isolation=allow_reduced)
     assignments = _assignments(specs)
     if scheduler is None:
         require(probe(), allow_reduced)

@@ -52,6 +52,8 @@ class Config:
     session_hours: float = 12.0
     lease_seconds: float = 30.0
     """A running job whose server has not renewed it for this long is queued again."""
+    purge_seconds: float = 600.0
+    """How often a server deletes used or expired login codes and expired sessions."""
     allow_reduced_isolation: bool = False
 
     @property

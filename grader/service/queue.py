@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import secrets
 import socket
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import CursorResult, or_, select, update
@@ -37,13 +38,18 @@ def enqueue(db: Session, submission: Submission) -> Job:
     return job
 
 
-def claim(db: Session, owner: str, count: int, lease: float) -> list[Job]:
-    """Take up to ``count`` queued jobs, oldest first, for ``owner`` (commits)."""
+def claim(db: Session, owner: str, count: int, lease: float,
+          assignments: Collection[str] | None = None) -> list[Job]:
+    """Take up to ``count`` queued jobs, oldest first, for ``owner`` (commits); only jobs of
+    ``assignments`` if given (servers sharing a database may serve different ones)."""
     pick = select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(count)
+    if assignments is not None:
+        pick = pick.join(Submission, Submission.id == Job.submission_id).where(
+            Submission.assignment.in_(list(assignments)))
     if db.get_bind().dialect.name == "postgresql":
         # Two statements: PostgreSQL may run an IN (... LIMIT n FOR UPDATE SKIP LOCKED)
         # subquery once per row of an UPDATE, claiming far more than n.
-        pick = pick.with_for_update(skip_locked=True)
+        pick = pick.with_for_update(skip_locked=True, of=Job)
     picked = list(db.scalars(pick))
     # The state test makes the UPDATE the arbiter (on SQLite, two servers may pick the same
     # rows; the second UPDATE finds them running and claims nothing).
@@ -68,12 +74,25 @@ def renew(db: Session, owner: str, lease: float) -> None:
     db.commit()
 
 
+def release(db: Session, ids: Collection[int], owner: str) -> None:
+    """Queue again the jobs ``ids`` that ``owner`` holds, for any server (commits)."""
+    db.execute(update(Job).where(Job.id.in_(list(ids)), Job.owner == owner,
+                                 Job.state == "running")
+               .values(state="queued", owner=None, lease_until=None))
+    db.commit()
+
+
 def recover(db: Session, me: str = "") -> int:
     """Queue again the running jobs whose owner is gone (``me`` is the caller's owner id);
     how many (commits)."""
     now = utcnow()
     host = socket.gethostname()
-    stale = [j.id for j in db.scalars(select(Job).where(Job.state == "running"))
+    running = select(Job).where(Job.state == "running")
+    if db.get_bind().dialect.name == "postgresql":
+        # A row another server has locked (its heartbeat renewing the lease) is not waited
+        # for: that server is alive, and a frozen one must not stop this one's loop.
+        running = running.with_for_update(skip_locked=True)
+    stale = [j.id for j in db.scalars(running)
              if j.owner != me and (j.lease_until is None or j.lease_until < now
                                    or _dead_here(j.owner, host))]
     if stale:

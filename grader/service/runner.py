@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from multiprocessing.connection import wait
@@ -23,15 +24,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader.assignment import Assignment
 from grader.batch.executor import Emit, Executor, Tick, Todo
 from grader.batch.pool import LocalPool
+from grader.errors import BadAddress, BatchError
 from grader.grading import crashed_result
 from grader.outdir import ERRORS_LOG
 from grader.results import SubmissionResult, log_internal_errors
-from grader.service import intake, queue
+from grader.service import auth, intake, queue
 from grader.service.config import Config
 from grader.service.models import Job, Submission
+from grader.submission import Submission as Upload
 
 log = logging.getLogger("grader")
 ExecutorFactory = Callable[[Assignment, int], Executor]
+CLUSTER_RETRY = 15.0
+"""Seconds between attempts to reach a Dask cluster that was out of reach."""
 
 
 class WarmPool(LocalPool):
@@ -104,6 +109,7 @@ class Runner:
         self.executor = make_executor(config)
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._pause = threading.Event()
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -120,12 +126,21 @@ class Runner:
         self._wake.set()
 
     def _heartbeat(self) -> None:
-        while not self._stop.wait(self.config.lease_seconds / 4):
+        """Renew this server's leases; at start and every ``purge_seconds``, delete the login
+        codes and sessions that can no longer log anyone in (here, not in the grading loop,
+        which a long batch holds up)."""
+        purge_at = 0.0
+        while True:
             try:
                 with self.factory() as db:
                     queue.renew(db, self.owner, self.config.lease_seconds)
+                    if time.monotonic() >= purge_at:
+                        purge_at = time.monotonic() + self.config.purge_seconds
+                        auth.purge_expired(db)
             except Exception:  # the database restarting: try again at the next beat
-                log.exception("could not renew the grading lease")
+                log.exception("could not renew the grading lease or purge old logins")
+            if self._stop.wait(self.config.lease_seconds / 4):
+                return
 
     def _loop(self) -> None:
         for assignment in self.assignments.values():
@@ -137,12 +152,16 @@ class Runner:
                 with self.factory() as db:
                     queue.recover(db, self.owner)
                     jobs = queue.claim(db, self.owner, max(4, 4 * self.config.jobs),
-                                       self.config.lease_seconds)
+                                       self.config.lease_seconds, self.assignments)
                 if jobs:
                     self.grade(jobs)
-                    continue
+                    if not self._pause.is_set():
+                        continue
             except Exception:
                 log.exception("the grading loop failed; retrying")
+            if self._pause.is_set():  # the cluster was out of reach: not again at once
+                self._pause.clear()
+                self._stop.wait(CLUSTER_RETRY)
             self._wake.wait(1.0)
             self._wake.clear()
 
@@ -156,31 +175,65 @@ class Runner:
                     by_assignment.setdefault(sub.assignment, []).append((job, sub))
         for name, items in by_assignment.items():
             assignment = self.assignments.get(name)
-            if assignment is None:
-                log.error("jobs %s: assignment %s is no longer served; they stay queued",
+            if assignment is None:  # not claimed unless served: a row changed meanwhile
+                log.error("jobs %s: assignment %s is not served here; queued again",
                           [j.id for j, _ in items], name)
+                with self.factory() as db:
+                    queue.release(db, [j.id for j, _ in items], self.owner)
                 continue
             self._grade_batch(assignment, items)
 
     def _grade_batch(self, assignment: Assignment, items: list[tuple[Job, Submission]]) -> None:
-        uploads = self.config.uploads
-        todo: Todo = [(i, intake.load(uploads, sub.stored, sub.user_id, assignment))
-                      for i, (_, sub) in enumerate(items)]
+        loaded = [(job, upload) for job, sub in items
+                  if (upload := self._load(assignment, job, sub)) is not None]
+        todo: Todo = [(i, upload) for i, (_, upload) in enumerate(loaded)]
+        if not todo:
+            return
         done: set[int] = set()
 
         def emit(index: int, result: SubmissionResult) -> None:
             done.add(index)
-            self._record(items[index][0], result)
+            self._record(loaded[index][0], result)
 
         try:
             self.executor(assignment, len(todo)).run(todo, emit, lambda: None)
-        except Exception as exc:  # broken checks, a pool that cannot start: staff must see it
-            log.exception("grading %s failed", assignment.name)
-            for index, sub in todo:
-                if index not in done:
-                    self._record(items[index][0], crashed_result(
-                        assignment, sub, f"the grader failed ({type(exc).__name__}); see the "
-                        "server's log", False))
+        except Exception as exc:
+            left = [(loaded[index][0], upload) for index, upload in todo if index not in done]
+            self._failed(assignment, exc, left)
+
+    def _failed(self, assignment: Assignment, exc: Exception,
+                left: list[tuple[Job, Upload]]) -> None:
+        """The executor stopped before grading ``left``. A Dask cluster out of reach (it
+        restarts, the network is down) gives them back to the queue, and this server waits
+        before it claims again; anything else (broken checks, a pool that cannot start) is
+        the submissions' failure, which staff must see."""
+        if (self.config.scheduler is not None and isinstance(exc, BatchError)
+                and not isinstance(exc, BadAddress)):
+            log.error("%s; jobs %s are queued again", exc, [job.id for job, _ in left])
+            with self.factory() as db:
+                queue.release(db, [job.id for job, _ in left], self.owner)
+            self._pause.set()
+            return
+        log.error("grading %s failed", assignment.name, exc_info=exc)
+        for job, upload in left:
+            self._record(job, crashed_result(
+                assignment, upload, f"the grader failed ({type(exc).__name__}); see the "
+                "server's log", False))
+
+    def _load(self, assignment: Assignment, job: Job, sub: Submission) -> Upload | None:
+        """The submission's stored upload, read; None, with a failed result for staff, if it
+        cannot be (an exception would leave its job running, renewed for ever)."""
+        uploads = self.config.uploads
+        try:
+            return intake.load(uploads, sub.stored, sub.user_id, assignment)
+        except OSError as exc:
+            log.error("submission %s: cannot read its upload: %s", sub.id, exc)
+            self._record(job, crashed_result(
+                assignment, Upload(sub.user_id, uploads / sub.stored),
+                f"the stored upload {sub.stored} cannot be read from {uploads} "
+                f"({type(exc).__name__}); servers sharing a database must share one --data "
+                "folder", False))
+            return None
 
     def _record(self, job: Job, result: SubmissionResult) -> None:
         log_internal_errors(result, Path(self.config.data) / ERRORS_LOG)

@@ -1,9 +1,15 @@
-"""Fixtures for the grader's unit tests: one warm zygote for the session, workers per test."""
+"""Fixtures for the grader's unit tests: one warm zygote for the session, workers per test, a
+Dask cluster per module that asks for one."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -95,3 +101,61 @@ def graded(graded_dir: Path) -> dict[str, SubmissionResult]:
     results = (SubmissionResult.from_json(json.loads(p.read_text()))
                for p in graded_dir.glob("*/result.json"))
     return {r.submission_id: r for r in results}
+
+
+# ---- a Dask cluster (grader grade --scheduler, grader serve --scheduler) -----------------
+
+DASK = [sys.executable, "-m", "dask"]
+
+
+def _start_dask(args: list[str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("wb") as f:
+        # Its own session: the nanny's worker process goes with it at teardown.
+        return subprocess.Popen([*DASK, *args], stdout=f, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def _stop_dask(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def _wait_dask(condition: Callable[[], bool], timeout: float, what: str,
+               logs: list[Path]) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            text = "\n".join(p.read_text(errors="replace")[-2000:] for p in logs)
+            pytest.fail(f"timed out waiting for {what}:\n{text}")
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The address of a scheduler with two single-threaded workers, started as the README
+    says (``dask scheduler``, ``dask worker``) on ports the system picks. Per module: the
+    workers keep a warm Grader per assignment, which the next module's tests need not carry."""
+    tmp = tmp_path_factory.mktemp("dask")
+    info = tmp / "scheduler.json"
+    logs = [tmp / "scheduler.log", tmp / "worker1.log", tmp / "worker2.log"]
+    procs = [_start_dask(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                          "--scheduler-file", str(info)], logs[0])]
+    try:
+        _wait_dask(lambda: info.is_file() and info.stat().st_size > 0, 60, "the scheduler",
+                   logs)
+        address: str = json.loads(info.read_text())["address"]
+        for log in logs[1:]:
+            procs.append(_start_dask(["worker", address, "--nworkers", "1", "--nthreads", "1",
+                                      "--host", "127.0.0.1", "--no-dashboard"], log))
+        _wait_dask(lambda: all("Registered to" in p.read_text(errors="replace")
+                               for p in logs[1:]), 90, "two workers", logs)
+        yield address
+    finally:
+        _stop_dask(procs[::-1])

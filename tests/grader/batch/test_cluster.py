@@ -1,19 +1,14 @@
 """Grading on a Dask cluster: a real scheduler and two workers on 127.0.0.1 give local grades.
 
-The cluster is started as the README says (``dask scheduler``, ``dask worker`` with one process
-and one thread each), on ports the system picks, and torn down by the fixture.
+The cluster is the ``scheduler`` fixture's (tests/grader/conftest.py).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,57 +22,7 @@ from grader.submission import MAX_FILE, read_submission
 
 A1 = Path(__file__).resolve().parents[3] / "assignments" / "a1"
 A2 = A1.parent / "a2"
-DASK = [sys.executable, "-m", "dask"]
 GRADE = [sys.executable, "-c", "from grader.cli import main; main()", "grade", "-a", str(A1)]
-
-
-def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as f:
-        # Its own session: the nanny's worker process goes with it at teardown.
-        return subprocess.Popen([*DASK, *args], stdout=f, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
-
-
-def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def _wait(condition, timeout: float, what: str, logs: list[Path]) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            text = "\n".join(p.read_text(errors="replace")[-2000:] for p in logs)
-            pytest.fail(f"timed out waiting for {what}:\n{text}")
-        time.sleep(0.2)
-
-
-@pytest.fixture(scope="module")
-def scheduler(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The address of a scheduler with two single-threaded workers."""
-    tmp = tmp_path_factory.mktemp("dask")
-    info = tmp / "scheduler.json"
-    logs = [tmp / "scheduler.log", tmp / "worker1.log", tmp / "worker2.log"]
-    procs = [_start(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                     "--scheduler-file", str(info)], logs[0])]
-    try:
-        _wait(lambda: info.is_file() and info.stat().st_size > 0, 60, "the scheduler", logs)
-        address = json.loads(info.read_text())["address"]
-        for log in logs[1:]:
-            procs.append(_start(["worker", address, "--nworkers", "1", "--nthreads", "1",
-                                 "--host", "127.0.0.1", "--no-dashboard"], log))
-        _wait(lambda: all("Registered to" in p.read_text(errors="replace") for p in logs[1:]),
-              90, "two workers", logs)
-        yield address
-    finally:
-        _stop(procs[::-1])
 
 
 @pytest.mark.slow

@@ -4,13 +4,17 @@ assignments (``grader new``: one public and one hidden check each) that grade in
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from service_support import Live, Postgres, Server, open_factory, postgres_cluster, users_cli
+from sqlalchemy.orm import Session, sessionmaker
 
 from grader.scaffold import new_assignment
+from grader.service.config import Config
+from grader.service.db import make_engine, migrate
 
 STUDENTS = [f"s{i:02d}" for i in range(1, 41)]
 ASSIGNMENTS = ("tiny", "tinyrel")
@@ -66,3 +70,15 @@ def service(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     finally:
         server.stop()
         live.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def factory(request: pytest.FixtureRequest, tmp_path: Path,
+            new_database: Callable[[str, Path, str], str]) -> Iterator[sessionmaker[Session]]:
+    """A new migrated database, no server: for tests of the tables and of one module."""
+    config = Config(data=tmp_path, db=new_database(request.param, tmp_path,
+                                                   f"q_{uuid.uuid4().hex[:8]}"))
+    engine = make_engine(config)
+    migrate(engine, tmp_path)
+    yield sessionmaker(engine, expire_on_commit=False)
+    engine.dispose()

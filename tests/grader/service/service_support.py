@@ -35,6 +35,8 @@ GRADER = Path(sys.executable).with_name("grader")
 MAX_UPLOAD_MB = 1
 RATE = (3, 3600)
 """The test servers' rate limit: each test takes students of its own (:meth:`Live.student`)."""
+PURGE_SECONDS = 2
+"""How often the test servers delete dead login codes and sessions (a server's default: 600)."""
 T = TypeVar("T")
 
 
@@ -131,6 +133,35 @@ def postgres_cluster() -> Iterator[Postgres]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+# ---- processes ----------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes below ``pid``: its children, theirs, ..."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        children = {child for child, p in parents.items() if p == parent}
+        found |= children
+        todo += children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited (PID 1 of a container may not reap it)
+
+
 # ---- a server process ---------------------------------------------------------------------
 
 
@@ -143,6 +174,11 @@ class Server:
     assignments: list[Path]
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
+    label: str = ""
+    """Tells apart the logs of servers sharing a data folder."""
+    scheduler: str | None = None
+    """Grade on this Dask cluster instead of ``--jobs 1``."""
+    lease: float = 15
 
     @property
     def url(self) -> str:
@@ -150,13 +186,15 @@ class Server:
 
     @property
     def log(self) -> Path:
-        return self.data.parent / f"{self.data.name}-server.log"
+        return self.data.parent / f"{self.data.name}{self.label}-server.log"
 
     def command(self) -> list[str]:
         specs = [arg for a in self.assignments for arg in ("--assignments", str(a))]
+        grading = ["--jobs", "1"] if self.scheduler is None else ["--scheduler", self.scheduler]
         return [str(GRADER), "serve", "--data", str(self.data), "--db", self.db,
-                "--port", str(self.port), "--jobs", "1", "--max-upload-mb", str(MAX_UPLOAD_MB),
-                "--rate-limit", f"{RATE[0]}/{RATE[1]}", "--lease", "15", *specs]
+                "--port", str(self.port), *grading, "--max-upload-mb", str(MAX_UPLOAD_MB),
+                "--rate-limit", f"{RATE[0]}/{RATE[1]}", "--lease", f"{self.lease:g}",
+                "--purge-every", str(PURGE_SECONDS), *specs]
 
     def start(self) -> None:
         with self.log.open("ab") as log:

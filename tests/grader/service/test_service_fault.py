@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from service_support import Server, open_factory, poll
+from service_support import Server, alive, descendants, open_factory, poll
 from sqlalchemy import func, select
 
 from grader.service.config import Config
@@ -17,31 +17,6 @@ from grader.service.users import add_user
 
 # Each submission takes a moment to import, so the kill lands while some are still to grade.
 SLOW = "import time\ntime.sleep(2)\n"
-
-
-def descendants(pid: int) -> set[int]:
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, todo = set(), [pid]
-    while todo:
-        parent = todo.pop()
-        children = {child for child, p in parents.items() if p == parent}
-        found |= children
-        todo += children
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"  # a zombie has exited (PID 1 of a container may not reap it)
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])

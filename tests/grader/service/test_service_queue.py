@@ -4,11 +4,8 @@ owner records its result, a dead server's jobs come back, the migrations make th
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
@@ -16,20 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from grader.results import SubmissionResult
 from grader.service import queue
-from grader.service.config import Config
-from grader.service.db import make_engine, migrate
+from grader.service.db import migrate
 from grader.service.models import Base, Job, Result, Submission, User, utcnow
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def factory(request: pytest.FixtureRequest, tmp_path: Path,
-            new_database: Callable[[str, Path, str], str]) -> Iterator[sessionmaker[Session]]:
-    config = Config(data=tmp_path, db=new_database(request.param, tmp_path,
-                                                   f"q_{uuid.uuid4().hex[:8]}"))
-    engine = make_engine(config)
-    migrate(engine, tmp_path)
-    yield sessionmaker(engine, expire_on_commit=False)
-    engine.dispose()
 
 
 def queued(factory: sessionmaker[Session], count: int) -> list[int]:
@@ -110,3 +95,16 @@ def test_the_migrations_make_exactly_the_models(factory: sessionmaker[Session],
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []
+
+
+def test_a_server_claims_only_the_assignments_it_serves(factory: sessionmaker[Session]) -> None:
+    tiny = queued(factory, 2)
+    with factory() as db:
+        sub = Submission(user_id="u", assignment="other", filename="s.py", stored="y.py",
+                         sha256="1" * 64)
+        db.add(sub)
+        db.flush()
+        other = queue.enqueue(db, sub).id
+        db.commit()
+        assert [j.id for j in queue.claim(db, "a:1:x", 10, 60, ["tiny"])] == tiny
+        assert [j.id for j in queue.claim(db, "b:2:y", 10, 60, ["other", "tinyrel"])] == [other]
