@@ -37,13 +37,18 @@ def enqueue(db: Session, submission: Submission) -> Job:
     return job
 
 
-def claim(db: Session, owner: str, count: int, lease: float) -> list[Job]:
-    """Take up to ``count`` queued jobs, oldest first, for ``owner`` (commits)."""
+def claim(db: Session, owner: str, count: int, lease: float, assignment: str | None = None
+          ) -> list[Job]:
+    """Take up to ``count`` queued jobs (of ``assignment``, if given), oldest first, for
+    ``owner`` (commits)."""
     pick = select(Job.id).where(Job.state == "queued").order_by(Job.id).limit(count)
+    if assignment is not None:
+        pick = pick.join(Submission, Submission.id == Job.submission_id).where(
+            Submission.assignment == assignment)
     if db.get_bind().dialect.name == "postgresql":
         # Two statements: PostgreSQL may run an IN (... LIMIT n FOR UPDATE SKIP LOCKED)
         # subquery once per row of an UPDATE, claiming far more than n.
-        pick = pick.with_for_update(skip_locked=True)
+        pick = pick.with_for_update(of=Job, skip_locked=True)
     picked = list(db.scalars(pick))
     # The state test makes the UPDATE the arbiter (on SQLite, two servers may pick the same
     # rows; the second UPDATE finds them running and claims nothing).
@@ -60,6 +65,12 @@ def claim(db: Session, owner: str, count: int, lease: float) -> list[Job]:
                    .values(status="running"))
     db.commit()
     return jobs
+
+
+def oldest_assignment(db: Session) -> str | None:
+    """The assignment of the oldest queued job (None: nothing queued)."""
+    return db.scalar(select(Submission.assignment).join(Job, Job.submission_id == Submission.id)
+                     .where(Job.state == "queued").order_by(Job.id).limit(1))
 
 
 def renew(db: Session, owner: str, lease: float) -> None:

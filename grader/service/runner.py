@@ -40,7 +40,10 @@ class WarmPool(LocalPool):
     does not wait for an interpreter, torch and a zygote to start. A child that dies costs
     its submission only (a crashed result), as in ``grader grade``."""
 
-    def run(self, todo: Todo, emit: Emit, tick: Tick) -> None:
+    def run(self, todo: Todo, emit: Emit, tick: Tick,
+            more: Callable[[int], Todo] | None = None) -> None:
+        """Grade ``todo``; with ``more``, ask it for up to N new items whenever N children
+        are idle and nothing waits, until it has none (no batch waits on its slowest)."""
         waiting = deque(todo)
         subs = dict(todo)
         left = len(todo)
@@ -48,6 +51,12 @@ class WarmPool(LocalPool):
             self.children.append(self._new_child())
         try:
             while left:
+                idle = sum(c.task is None for c in self.children) - len(waiting)
+                if more is not None and idle > 0:
+                    extra = more(idle)
+                    waiting.extend(extra)
+                    subs.update(extra)
+                    left += len(extra)
                 for child in self.children:
                     if child.task is None and waiting:
                         child.send(*waiting.popleft())
@@ -136,7 +145,9 @@ class Runner:
             try:
                 with self.factory() as db:
                     queue.recover(db, self.owner)
-                    jobs = queue.claim(db, self.owner, max(4, 4 * self.config.jobs),
+                    # As many as there are grading processes: more are claimed as they
+                    # come free, so no server hoards work another could start.
+                    jobs = queue.claim(db, self.owner, max(1, self.config.jobs),
                                        self.config.lease_seconds)
                 if jobs:
                     self.grade(jobs)
@@ -160,9 +171,11 @@ class Runner:
                 log.error("jobs %s: assignment %s is no longer served; they stay queued",
                           [j.id for j, _ in items], name)
                 continue
-            self._grade_batch(assignment, items)
+            # Stream more of the same only when no other assignment's claimed jobs wait.
+            self._grade_batch(assignment, items, stream=len(by_assignment) == 1)
 
-    def _grade_batch(self, assignment: Assignment, items: list[tuple[Job, Submission]]) -> None:
+    def _grade_batch(self, assignment: Assignment, items: list[tuple[Job, Submission]],
+                     stream: bool = False) -> None:
         uploads = self.config.uploads
         todo: Todo = [(i, intake.load(uploads, sub.stored, sub.user_id, assignment))
                       for i, (_, sub) in enumerate(items)]
@@ -172,8 +185,15 @@ class Runner:
             done.add(index)
             self._record(items[index][0], result)
 
+        def more(count: int) -> Todo:
+            return self._claim_more(assignment, items, todo, count) if stream else []
+
+        executor = self.executor(assignment, len(todo))
         try:
-            self.executor(assignment, len(todo)).run(todo, emit, lambda: None)
+            if isinstance(executor, WarmPool):
+                executor.run(todo, emit, lambda: None, more)
+            else:
+                executor.run(todo, emit, lambda: None)
         except Exception as exc:  # broken checks, a pool that cannot start: staff must see it
             log.exception("grading %s failed", assignment.name)
             for index, sub in todo:
@@ -181,6 +201,28 @@ class Runner:
                     self._record(items[index][0], crashed_result(
                         assignment, sub, f"the grader failed ({type(exc).__name__}); see the "
                         "server's log", False))
+
+    def _claim_more(self, assignment: Assignment, items: list[tuple[Job, Submission]],
+                    todo: Todo, count: int) -> Todo:
+        """Up to ``count`` more jobs of ``assignment`` for a pool that has idle processes,
+        appended to ``items`` and ``todo``; none once stopping or when another assignment's
+        work is older (that batch ends, and the loop takes the next in order)."""
+        if self._stop.is_set():
+            return []
+        with self.factory() as db:
+            if queue.oldest_assignment(db) not in (None, assignment.name):
+                return []
+            claimed = queue.claim(db, self.owner, count, self.config.lease_seconds,
+                                  assignment.name)
+            found = [(job, db.get(Submission, job.submission_id)) for job in claimed]
+        extra: Todo = []
+        for job, sub in found:
+            if sub is not None:
+                items.append((job, sub))
+                extra.append((len(items) - 1, intake.load(self.config.uploads, sub.stored,
+                                                           sub.user_id, assignment)))
+        todo.extend(extra)
+        return extra
 
     def _record(self, job: Job, result: SubmissionResult) -> None:
         log_internal_errors(result, Path(self.config.data) / ERRORS_LOG)
