@@ -210,6 +210,7 @@ class Runner:
         if self._stop.is_set():
             return []
         with self.factory() as db:
+            queue.recover(db, self.owner)  # a dead server's jobs come back during a long stream
             if queue.oldest_assignment(db) not in (None, assignment.name):
                 return []
             claimed = queue.claim(db, self.owner, count, self.config.lease_seconds,
