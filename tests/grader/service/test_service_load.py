@@ -8,8 +8,8 @@ test, reports speed."""
 from __future__ import annotations
 
 import time
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 from service_support import Live, users_cli
 from sqlalchemy import func, select
