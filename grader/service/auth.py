@@ -6,6 +6,11 @@ A login code works once (an atomic UPDATE marks it used) and expires. A new toke
 user's old ones. A session cookie is 256 random bits, stored as its sha256 (it is no password:
 a fast hash suffices), with its own CSRF token for every form. Codes used or expired and
 sessions expired are deleted by each server now and then (:func:`purge_expired`).
+
+A token that verified once is remembered in this process (its row id and a keyed SHA-256 of
+the secret, never the secret): CI and scripts poll with the same token, and one argon2 check
+per request was most of a busy server's CPU. Revocation still takes effect at once, as the
+row is read on every request.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +38,36 @@ _HASHER = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
 _USER_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,99}")
 _CODE = re.compile(r"(\d{1,18})\.([A-Za-z0-9_-]{20,100})")
 _TOKEN = re.compile(r"gt_(\d{1,18})_([A-Za-z0-9_-]{20,100})")
+_VERIFIED_MAX = 10_000
+
+
+class _Verified:
+    """Token row id -> a keyed digest of the secret that verified (least recently used out)."""
+
+    def __init__(self) -> None:
+        self._key = secrets.token_bytes(32)
+        self._seen: OrderedDict[int, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _mac(self, secret: str) -> bytes:
+        return hmac.new(self._key, secret.encode(), hashlib.sha256).digest()
+
+    def known(self, row_id: int, secret: str) -> bool:
+        with self._lock:
+            seen = self._seen.get(row_id)
+            if seen is not None:
+                self._seen.move_to_end(row_id)
+        return seen is not None and hmac.compare_digest(seen, self._mac(secret))
+
+    def remember(self, row_id: int, secret: str) -> None:
+        with self._lock:
+            self._seen[row_id] = self._mac(secret)
+            self._seen.move_to_end(row_id)
+            while len(self._seen) > _VERIFIED_MAX:
+                self._seen.popitem(last=False)
+
+
+_VERIFIED = _Verified()
 
 
 @dataclass(frozen=True)
@@ -105,8 +142,12 @@ def token_user(db: Session, raw: str) -> User | None:
     if match is None:
         return None
     row = db.get(ApiToken, int(match[1]))
-    if row is None or row.revoked_at is not None or not _verify(row.token_hash, match[2]):
+    if row is None or row.revoked_at is not None:
         return None
+    if not _VERIFIED.known(row.id, match[2]):
+        if not _verify(row.token_hash, match[2]):
+            return None
+        _VERIFIED.remember(row.id, match[2])
     return db.get(User, row.user_id)
 
 

@@ -68,6 +68,16 @@ def claim(db: Session, owner: str, count: int, lease: float,
     return jobs
 
 
+def oldest_assignment(db: Session, assignments: Collection[str] | None = None) -> str | None:
+    """The assignment of the oldest queued job (of ``assignments``, if given; None: nothing
+    queued)."""
+    pick = (select(Submission.assignment).join(Job, Job.submission_id == Submission.id)
+            .where(Job.state == "queued").order_by(Job.id).limit(1))
+    if assignments is not None:
+        pick = pick.where(Submission.assignment.in_(list(assignments)))
+    return db.scalar(pick)
+
+
 def renew(db: Session, owner: str, lease: float) -> None:
     db.execute(update(Job).where(Job.owner == owner, Job.state == "running")
                .values(lease_until=utcnow() + dt.timedelta(seconds=lease)))

@@ -45,7 +45,10 @@ class WarmPool(LocalPool):
     does not wait for an interpreter, torch and a zygote to start. A child that dies costs
     its submission only (a crashed result), as in ``grader grade``."""
 
-    def run(self, todo: Todo, emit: Emit, tick: Tick) -> None:
+    def run(self, todo: Todo, emit: Emit, tick: Tick,
+            more: Callable[[int], Todo] | None = None) -> None:
+        """Grade ``todo``; with ``more``, ask it for up to N new items whenever N children
+        are idle and nothing waits, until it has none (no batch waits on its slowest)."""
         waiting = deque(todo)
         subs = dict(todo)
         left = len(todo)
@@ -53,6 +56,12 @@ class WarmPool(LocalPool):
             self.children.append(self._new_child())
         try:
             while left:
+                idle = sum(c.task is None for c in self.children) - len(waiting)
+                if more is not None and idle > 0:
+                    extra = more(idle)
+                    waiting.extend(extra)
+                    subs.update(extra)
+                    left += len(extra)
                 for child in self.children:
                     if child.task is None and waiting:
                         child.send(*waiting.popleft())
@@ -151,7 +160,9 @@ class Runner:
             try:
                 with self.factory() as db:
                     queue.recover(db, self.owner)
-                    jobs = queue.claim(db, self.owner, max(4, 4 * self.config.jobs),
+                    # As many as there are grading processes: more are claimed as they
+                    # come free, so no server hoards work another could start.
+                    jobs = queue.claim(db, self.owner, max(1, self.config.jobs),
                                        self.config.lease_seconds, self.assignments)
                 if jobs:
                     self.grade(jobs)
@@ -181,9 +192,11 @@ class Runner:
                 with self.factory() as db:
                     queue.release(db, [j.id for j, _ in items], self.owner)
                 continue
-            self._grade_batch(assignment, items)
+            # Stream more of the same only when no other assignment's claimed jobs wait.
+            self._grade_batch(assignment, items, stream=len(by_assignment) == 1)
 
-    def _grade_batch(self, assignment: Assignment, items: list[tuple[Job, Submission]]) -> None:
+    def _grade_batch(self, assignment: Assignment, items: list[tuple[Job, Submission]],
+                     stream: bool = False) -> None:
         loaded = [(job, upload) for job, sub in items
                   if (upload := self._load(assignment, job, sub)) is not None]
         todo: Todo = [(i, upload) for i, (_, upload) in enumerate(loaded)]
@@ -195,8 +208,15 @@ class Runner:
             done.add(index)
             self._record(loaded[index][0], result)
 
+        def more(count: int) -> Todo:
+            return self._claim_more(assignment, loaded, todo, count) if stream else []
+
+        executor = self.executor(assignment, len(todo))
         try:
-            self.executor(assignment, len(todo)).run(todo, emit, lambda: None)
+            if isinstance(executor, WarmPool):
+                executor.run(todo, emit, lambda: None, more)
+            else:
+                executor.run(todo, emit, lambda: None)
         except Exception as exc:
             left = [(loaded[index][0], upload) for index, upload in todo if index not in done]
             self._failed(assignment, exc, left)
@@ -234,6 +254,29 @@ class Runner:
                 f"({type(exc).__name__}); servers sharing a database must share one --data "
                 "folder", False))
             return None
+
+    def _claim_more(self, assignment: Assignment, loaded: list[tuple[Job, Upload]],
+                    todo: Todo, count: int) -> Todo:
+        """Up to ``count`` more jobs of ``assignment`` for a pool that has idle processes,
+        appended to ``loaded`` and ``todo``; none once stopping or when another served
+        assignment's work is older (that batch ends, and the loop takes the next in order)."""
+        if self._stop.is_set():
+            return []
+        with self.factory() as db:
+            queue.recover(db, self.owner)  # a dead server's jobs come back during a long stream
+            if queue.oldest_assignment(db, self.assignments) not in (None, assignment.name):
+                return []
+            claimed = queue.claim(db, self.owner, count, self.config.lease_seconds,
+                                  [assignment.name])
+            found = [(job, db.get(Submission, job.submission_id)) for job in claimed]
+        extra: Todo = []
+        for job, sub in found:
+            upload = self._load(assignment, job, sub) if sub is not None else None
+            if upload is not None:
+                loaded.append((job, upload))
+                extra.append((len(loaded) - 1, upload))
+        todo.extend(extra)
+        return extra
 
     def _record(self, job: Job, result: SubmissionResult) -> None:
         log_internal_errors(result, Path(self.config.data) / ERRORS_LOG)

@@ -88,6 +88,23 @@ def test_recover_queues_the_jobs_of_dead_servers(factory: sessionmaker[Session])
     assert states == {expired: "queued", dead: "queued", live: "running"}
 
 
+def test_a_claim_for_one_assignment_takes_only_its_jobs(factory: sessionmaker[Session]) -> None:
+    (first,) = queued(factory, 1)  # a job of tiny
+    with factory() as db:
+        other = Submission(user_id="u", assignment="other", filename="s.py", stored="y.py",
+                           sha256="1" * 64)
+        db.add(other)
+        db.flush()
+        later = queue.enqueue(db, other).id
+        db.commit()
+        assert queue.oldest_assignment(db) == "tiny"
+        assert [j.id for j in queue.claim(db, "a:1:x", 5, 60, "other")] == [later]
+        assert queue.oldest_assignment(db) == "tiny"
+        assert queue.claim(db, "a:1:x", 5, 60, "other") == []
+        assert [j.id for j in queue.claim(db, "a:1:x", 5, 60, "tiny")] == [first]
+        assert queue.oldest_assignment(db) is None
+
+
 def test_the_migrations_make_exactly_the_models(factory: sessionmaker[Session],
                                                 tmp_path: Path) -> None:
     engine = factory.kw["bind"]
