@@ -98,10 +98,10 @@ def test_a_claim_for_one_assignment_takes_only_its_jobs(factory: sessionmaker[Se
         later = queue.enqueue(db, other).id
         db.commit()
         assert queue.oldest_assignment(db) == "tiny"
-        assert [j.id for j in queue.claim(db, "a:1:x", 5, 60, "other")] == [later]
+        assert [j.id for j in queue.claim(db, "a:1:x", 5, 60, ["other"])] == [later]
         assert queue.oldest_assignment(db) == "tiny"
-        assert queue.claim(db, "a:1:x", 5, 60, "other") == []
-        assert [j.id for j in queue.claim(db, "a:1:x", 5, 60, "tiny")] == [first]
+        assert queue.claim(db, "a:1:x", 5, 60, ["other"]) == []
+        assert [j.id for j in queue.claim(db, "a:1:x", 5, 60, ["tiny"])] == [first]
         assert queue.oldest_assignment(db) is None
 
 
