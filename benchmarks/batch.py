@@ -95,9 +95,43 @@ class Memory:
     largest: int = 0
     samples: int = 0
     pids: set[int] = field(default_factory=set)
+    at_peak: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """At the PSS peak: process kind -> (processes, PSS bytes)."""
+    unique: int = 0
+    """Peak of private pages of every process plus, per zygote family (a zygote and what it
+    forked), its largest shared set once: what the pages cost. The PSS sum is read process by
+    process while copies fork and exit every few ms, so a shared page's divisor changes under
+    it (a zygote read before its copies fork counts its pages almost whole), and it reads high."""
+
+    def breakdown(self) -> str:
+        return ", ".join(f"{kind} {n} x {pss / n / 2**20:.0f} MiB"
+                         for kind, (n, pss) in sorted(self.at_peak.items(),
+                                                      key=lambda kv: -kv[1][1]))
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _kind(cmd: bytes, parent_kind: str | None) -> str:
+    """What a process of the batch is, from its command line and its parent's kind."""
+    if b"multiprocessing.spawn" in cmd:
+        return "grading process"
+    if b"sandbox/inside" in cmd:
+        return "zygote" if parent_kind == "grading process" else "sandbox (worker, copies)"
+    if b"resource_tracker" in cmd:
+        return "resource tracker"
+    if parent_kind is None:
+        return "command"
+    return "sandbox (worker, copies)" if parent_kind.startswith(("zygote", "sandbox")) else (
+        f"other ({cmd[:40].decode(errors='replace')!r})")
 
 
 def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants, parents before children."""
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -126,12 +160,64 @@ def _kib(path: str, key: str) -> int:
 def _sample(pid: int, memory: Memory, stop: threading.Event) -> None:
     while not stop.wait(0.2):
         pids = _tree(pid)
+        cmds = [_cmdline(p) for p in pids]
         rss = [_kib(f"/proc/{p}/status", "VmRSS:") for p in pids]
         pss = [_kib(f"/proc/{p}/smaps_rollup", "Pss:") or r for p, r in zip(pids, rss, strict=True)]
+        if sum(pss) > memory.pss:
+            memory.at_peak = _kinds(pids, cmds, pss)
         memory.rss, memory.pss = max(memory.rss, sum(rss)), max(memory.pss, sum(pss))
+        memory.unique = max(memory.unique, _unique(pids, cmds))
         memory.largest = max([memory.largest, *rss])
         memory.samples += 1
         memory.pids.update(pids)
+
+
+def _unique(pids: list[int], cmds: list[bytes]) -> int:
+    """Private bytes of each process, plus each zygote family's shared bytes once (the most
+    any member shares: forks share the zygote's pages); other processes count their PSS."""
+    family: dict[int, int] = {}
+    shared: dict[int, int] = {}
+    total = 0
+    for pid, cmd in zip(pids, cmds, strict=True):
+        fields = _rollup(pid)
+        parent = _parent(pid)
+        if parent in family or (b"sandbox/inside" in cmd and b"multiprocessing" not in cmd):
+            family[pid] = family.get(parent, pid)
+            own = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+            total += own
+            shared[family[pid]] = max(shared.get(family[pid], 0), fields.get("Rss", 0) - own)
+        else:
+            total += fields.get("Pss", 0)
+    return total + sum(shared.values())
+
+
+def _rollup(pid: int) -> dict[str, int]:
+    fields = {}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]:
+            key, value = line.split(":", 1)
+            fields[key] = int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return fields
+
+
+def _kinds(pids: list[int], cmds: list[bytes], pss: list[int]) -> dict[str, tuple[int, int]]:
+    kinds: dict[int, str] = {}
+    totals: dict[str, tuple[int, int]] = {}
+    for pid, cmd, size in zip(pids, cmds, pss, strict=True):
+        parent = _parent(pid)
+        kinds[pid] = _kind(cmd, kinds.get(parent) if parent in kinds else None)
+        n, total = totals.get(kinds[pid], (0, 0))
+        totals[kinds[pid]] = (n + 1, total + size)
+    return totals
+
+
+def _parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 CPUACCT = Path("/sys/fs/cgroup/cpuacct")
@@ -437,7 +523,9 @@ def report(m: Measured, repeat: int) -> None:
               f"a separate `--jobs {m.jobs}` batch of {m.memory_n} (the reference cache warm "
               f"from the timed batch), its process tree sampled "
               f"every 0.2 s ({m.memory.samples} samples, {len(m.memory.pids)} processes; "
-              f"largest {m.memory.largest / 2**20:.0f} MiB RSS); {loads['memory']}"))
+              f"largest {m.memory.largest / 2**20:.0f} MiB RSS; PSS at the peak: "
+              f"{m.memory.breakdown()}; private pages plus each zygote family's shared "
+              f"pages once: {m.memory.unique / 2**30:.2f} GiB at most); {loads['memory']}"))
     ratio = m.one_core[0] / m.one_core[1]
     steady_seq = statistics.median(r.execution_time for r in m.sequential.values())
     print(row("sandboxed against unisolated, per submission", f"{m.one_core[0]:.2f} s against "
