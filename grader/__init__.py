@@ -17,6 +17,7 @@ from grader.version import __version__
 _EXPORTS: dict[str, str] = {
     # For check authors: the fixtures' types, verdicts and hints.
     "Expect": "grader.checks",
+    "tensor": "grader.checks",
     "CheckFailure": "grader.checks",
     "StudentFailure": "grader.student",
     "StudentProxy": "grader.student",
@@ -92,6 +93,7 @@ __all__ = [
     "read_result",
     "read_submission",
     "run_checks",
+    "tensor",
 ]
 
 
@@ -117,7 +119,7 @@ if TYPE_CHECKING:  # the same names, eagerly, for mypy and editors
         find_assignment,
         load_assignment,
     )
-    from grader.checks import CheckFailure, Expect
+    from grader.checks import CheckFailure, Expect, tensor
     from grader.diagnose import Hint, Variant
     from grader.errors import (
         AssignmentError,

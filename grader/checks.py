@@ -26,6 +26,15 @@ from grader.student import RemoteObject
 SCALAR_KINDS = ("tensor", "ndarray", "npscalar")
 
 
+def tensor(values: Any, dtype: str = "float32") -> Array:
+    """An argument the worker receives as a ``torch.Tensor`` (of ``dtype``), built without
+    torch: a check that sends tensors this way lets the trusted process skip importing torch
+    (about 1.6 s of CPU and 200 MiB per grading process)."""
+    arr = np.array(values, dtype=dtype)
+    arr.flags.writeable = False
+    return Array("tensor", dtype, arr)
+
+
 class CheckFailure(AssertionError):
     """A check's verdict: the student's value is wrong, with a message for each visibility."""
 
@@ -92,6 +101,8 @@ def _as_numeric(value: Any) -> np.ndarray[Any, Any] | None:
             return np.asarray(float(value))
         except OverflowError:
             return None
+    if isinstance(value, Array):
+        return value.values.astype(np.float64) if value.values.dtype.kind in "biuf" else None
     if hasattr(value, "detach"):
         return np.asarray(value.detach().cpu().numpy(), dtype=np.float64)
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":

@@ -22,13 +22,16 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-import nbformat
-import nbformat.reader
-
 from grader.cell_lines import CellLines, CellModule, first_line
 
-# nbformat's functions are untyped; they are called through this name.
-_nbf: Any = nbformat
+
+def _nbf() -> Any:
+    """nbformat, imported on first use: it costs about 0.15 s of CPU (jsonschema), which a
+    ``grader check`` of a .py file and each grading process need not pay. Untyped, so Any."""
+    import nbformat
+    import nbformat.reader
+
+    return nbformat
 
 _LINE_ESCAPE = re.compile(r"\s*(%|!|\?)")
 _ASSIGNED_ESCAPE = re.compile(r"\s*[\w.]+(\s*,\s*[\w.]+)*\s*=\s*[%!]")
@@ -112,13 +115,14 @@ def read_notebook(data: bytes, name: str) -> Any:
     if not isinstance(raw, dict) or "nbformat" not in raw:
         raise NotebookError(f"{name} is not a Jupyter notebook (JSON without an 'nbformat' "
                             f"field); {_FIX}")
+    nbf = _nbf()
     try:
         with warnings.catch_warnings():
             # Missing cell ids and the like: nbformat repairs them; the student need not know.
             warnings.simplefilter("ignore")
-            nb = _nbf.convert(_nbf.reader.reads(text), 4)
-            nbformat.validate(nb)
-    except nbformat.ValidationError as exc:
+            nb = nbf.convert(nbf.reader.reads(text), 4)
+            nbf.validate(nb)
+    except nbf.ValidationError as exc:
         first = str(exc.message if hasattr(exc, "message") else exc).splitlines()[0][:200]
         raise NotebookError(f"{name} is not a valid notebook ({first}); {_FIX}") from None
     except (ValueError, TypeError, AttributeError, KeyError, IndexError, RecursionError) as exc:
@@ -248,7 +252,7 @@ def starter_notebook(starter: str, handout: str = "") -> str:
     lines = starter.split("\n")
     doc = ast.get_docstring(tree) or ""
     body = tree.body[1:] if doc else tree.body
-    cells = [_nbf.v4.new_markdown_cell(f"{_markdown_intro(doc)}\n\n{_NOTEBOOK_NOTE}")]
+    cells = [_nbf().v4.new_markdown_cell(f"{_markdown_intro(doc)}\n\n{_NOTEBOOK_NOTE}")]
     done = (tree.body[0].end_lineno or 0) if doc else 0
     for run in _runs(body):
         start = run[0].lineno - 1 - _decorations(run[0])
@@ -256,12 +260,12 @@ def starter_notebook(starter: str, handout: str = "") -> str:
         for line in lines[done:start]:
             banner = _BANNER.match(line)
             if banner:
-                cells.append(_nbf.v4.new_markdown_cell(
+                cells.append(_nbf().v4.new_markdown_cell(
                     _part_intro(handout, banner.group(2), banner.group(1))))
             else:
                 kept.append(line)
         code = "\n".join(kept + lines[start:run[-1].end_lineno]).strip("\n")
-        cells.append(_nbf.v4.new_code_cell(code))
+        cells.append(_nbf().v4.new_code_cell(code))
         done = run[-1].end_lineno or start
     return _notebook_json(cells)
 
@@ -306,9 +310,9 @@ def _part_intro(handout: str, letter: str, fallback: str) -> str:
 def _notebook_json(cells: list[Any]) -> str:
     for i, cell in enumerate(cells, start=1):
         cell["id"] = f"{cell['cell_type']}-{i}"  # stable ids: the same starter, the same file
-    nb = _nbf.v4.new_notebook(cells=cells, metadata={
+    nb = _nbf().v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
     })
-    nbformat.validate(nb)
-    return str(_nbf.writes(nb))
+    _nbf().validate(nb)
+    return str(_nbf().writes(nb))

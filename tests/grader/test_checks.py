@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from grader.assignment import Assignment, CheckSpec
-from grader.checks import CheckFailure, Expect, describe, signature
+from grader.checks import CheckFailure, Expect, describe, signature, tensor
 from grader.redact import hidden_text
 from grader.sandbox.inside import protocol
 from grader.sandbox.inside.protocol import Handle, Opaque
@@ -331,6 +331,25 @@ def test_signature_public_and_hidden():
         "mse(y_hat=[9.8765, 4.321], y (4, 5), lr=0.5, name='abc')")
     assert signature("mse", False, y_hat=x, y=big, lr=0.5, name="abc") == (
         "mse(y_hat (2,), y (4, 5), lr, name)")
+
+
+def test_a_tensor_built_without_torch_shows_as_a_torch_tensor_would():
+    x, big = tensor([9.8765, 4.321]), tensor(np.zeros((4, 5)))
+    assert signature("mse", True, y_hat=x, y=big, lr=0.5) == (
+        "mse(y_hat=[9.8765, 4.321], y (4, 5), lr=0.5)")
+    assert signature("mse", False, y_hat=x, y=big) == "mse(y_hat (2,), y (4, 5))"
+
+
+def test_tensor_is_a_read_only_float32_array_the_worker_turns_into_a_tensor():
+    x = tensor([[1, 2], [3, 4]])
+    assert (x.kind, x.dtype, x.shape, x.values.dtype) == ("tensor", "float32", (2, 2),
+                                                          np.float32)
+    with pytest.raises(ValueError):
+        x.values[0, 0] = 5.0
+    node = protocol.encode(x)
+    assert (node["kind"], node["wire"], node["shape"]) == ("tensor", "float32", [2, 2])
+    assert protocol.decode(json.loads(json.dumps(node))).values.tolist() == [[1, 2], [3, 4]]
+    assert tensor([1, 2], dtype="int64").values.dtype == np.int64
 
 
 def test_hidden_message_reveals_neither_expected_nor_inputs(a1):

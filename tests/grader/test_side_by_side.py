@@ -32,9 +32,12 @@ def grade_alone(assignment: Path, paths: list[Path], out: Path) -> dict[str, Sub
 
 
 @pytest.mark.slow
-def test_a1_and_a2_interleaved_in_one_process_grade_as_alone(graded, tmp_path):
+def test_a1_and_a2_interleaved_in_one_process_grade_as_alone(graded, tmp_path, monkeypatch):
     a2_subs = [A2 / "examples" / "negative_sign.py", A2 / "solution.py"]
     alone = grade_alone(A2, a2_subs, tmp_path / "alone")
+    # A cold reference cache, so both references are loaded here (with a warm one, A1's checks
+    # never load theirs: README "Speed").
+    monkeypatch.setenv("GRADER_CACHE_DIR", str(tmp_path / "cache"))
     a1, a2 = load_assignment(A1), load_assignment(A2)
     with Grader(a1) as g1, Grader(a2) as g2:
         got = {

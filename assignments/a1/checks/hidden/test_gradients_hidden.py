@@ -6,50 +6,46 @@ import itertools
 
 import numpy as np
 import pytest
-import torch
 
-from grader import CheckFailure, Hint, StudentFailure
-
-
-def f32(a: np.ndarray) -> torch.Tensor:
-    return torch.tensor(a, dtype=torch.float32)
+from grader import Array, CheckFailure, Hint, StudentFailure, tensor
 
 
 @pytest.mark.rubric("mseg-random")
-def test_mse_gradients_random(student, expect, reference, rng):
+def test_mse_gradients_random(student, expect, ref, rng):
     for n in (1, 5, 20):
         m, c = float(rng.normal(0, 2)), float(rng.normal(0, 2))
-        x, y = f32(rng.normal(0, 3, n)), f32(rng.normal(0, 3, n))
-        expected = reference.mse_gradients(m, c, x.double(), y.double())
+        x, y = tensor(rng.normal(0, 3, n)), tensor(rng.normal(0, 3, n))
+        expected = ref("mse_gradients", m, c, x, y)
         expect.numbers(student.mse_gradients(m, c, x, y), expected,
                        expect.sig(m=m, c=c, x=x, y=y), ("dL/dm", "dL/dc"), n=n)
 
 
 @pytest.mark.rubric("sgd-random")
-def test_sgd_step_random(student, expect, reference, rng, step_variants):
+def test_sgd_step_random(student, expect, ref, rng, step_variants):
     for _ in range(4):
         m, c, x_i, y_i = (float(v) for v in rng.normal(0, 2, 4))
         lr = float(rng.choice([1e-3, 1e-2, 5e-2]))
-        expected = reference.sgd_step(m, c, x_i, y_i, lr)
+        expected = ref("sgd_step", m, c, x_i, y_i, lr)
         expect.numbers(student.sgd_step(m, c, x_i, y_i, lr), expected,
                        expect.sig(m=m, c=c, x_i=x_i, y_i=y_i, lr=lr), ("new_m", "new_c"),
                        variants=step_variants(m, c, expected, (x_i, y_i, lr)))
 
 
-def final_loss(m: float, c: float, x: torch.Tensor, y: torch.Tensor) -> float:
-    return float(((m * x.double() + c - y.double()) ** 2).mean())
+def final_loss(m: float, c: float, x: Array, y: Array) -> float:
+    return float(((m * x.values.astype(np.float64) + c - y.values.astype(np.float64)) ** 2)
+                 .mean())
 
 
 @pytest.mark.rubric("fit-vs-reference")
-def test_fit_line_vs_reference(student, expect, reference, rng, helpers):
-    x = f32(rng.uniform(-1.5, 2.5, 64))
-    y = f32(-1.7 * x.numpy() + 0.8 + rng.normal(0, 0.2, 64))
+def test_fit_line_vs_reference(student, expect, ref, rng, helpers):
+    x = tensor(rng.uniform(-1.5, 2.5, 64))
+    y = tensor(-1.7 * x.values + 0.8 + rng.normal(0, 0.2, 64))
     lr, epochs = 0.02, 30
     call = expect.sig(x=x, y=y, lr=lr, epochs=epochs, seed=3)
     got = expect.sequence(student.fit_line(x, y, lr, epochs, seed=3), call, 3)
     losses = helpers.read_losses(expect, got[2], call, epochs)
     m, c = expect.number(got[0], f"{call} -> m"), expect.number(got[1], f"{call} -> c")
-    ref_m, ref_c, ref_losses = reference.fit_line(x, y, lr, epochs, seed=3)
+    ref_m, ref_c, ref_losses = ref("fit_line", x, y, lr, epochs, seed=3, double=False)
     expect.plot("fit_line on hidden data: loss after each epoch", "epoch", "MSE over the data", {
         "your fit_line": list(enumerate(losses, start=1)),
         "reference": list(enumerate(ref_losses, start=1))})
@@ -82,7 +78,7 @@ def test_fit_line_per_example_sgd(student, expect, helpers):
     # order of the 4 examples is replayed, from the given (m, c) and from wherever lr=0 ends
     # (a wrong start is fit-start's business, not this check's).
     proc = helpers.procedure
-    x, y, lr, m0, c0 = f32(FEW_X), f32(FEW_Y), 0.05, 0.3, -0.2
+    x, y, lr, m0, c0 = tensor(FEW_X), tensor(FEW_Y), 0.05, 0.3, -0.2
     xs, ys = FEW_X.astype(np.float64), FEW_Y.astype(np.float64)
     starts = [(m0, c0)]
     try:
@@ -137,7 +133,7 @@ EIGHT_Y = np.array([1.1, -2.9, 4.0, 2.2, -0.3, 3.1, -3.6, 1.0], dtype=np.float32
 @pytest.mark.rubric("fit-seed")
 def test_fit_line_seed(student, expect, helpers):
     # Rule: the shuffle is seeded with seed: one seed gives one run, two seeds two runs.
-    x, y, lr = f32(EIGHT_X), f32(EIGHT_Y), 0.05
+    x, y, lr = tensor(EIGHT_X), tensor(EIGHT_Y), 0.05
     call, first = fit_run(student, expect, helpers, x, y, lr, 2, seed=0)
     _, again = fit_run(student, expect, helpers, x, y, lr, 2, seed=0)
     _, other = fit_run(student, expect, helpers, x, y, lr, 2, seed=1)
@@ -156,13 +152,12 @@ def test_fit_line_seed(student, expect, helpers):
 
 
 @pytest.mark.rubric("srg-random")
-def test_softmax_regression_gradients_random(student, expect, reference, rng):
+def test_softmax_regression_gradients_random(student, expect, ref, rng, helpers):
     for c, v in ((2, 3), (5, 10)):
-        W, b, x = f32(rng.normal(0, 1, (c, v))), f32(rng.normal(0, 1, c)), f32(
+        W, b, x = tensor(rng.normal(0, 1, (c, v))), tensor(rng.normal(0, 1, c)), tensor(
             rng.poisson(1.0, v))
-        y = torch.nn.functional.one_hot(torch.tensor(int(rng.integers(0, c))), c).float()
-        dW, db = reference.softmax_regression_gradients(W.double(), b.double(), x.double(),
-                                                        y.double())
+        y = helpers.one_hot(int(rng.integers(0, c)), c)
+        dW, db = ref("softmax_regression_gradients", W, b, x, y)
         call = expect.sig(W=W, b=b, x=x, y=y)
         got = expect.sequence(student.softmax_regression_gradients(W, b, x, y), call, 2)
         expect.close(got[0], dW, f"{call} -> dW")
