@@ -31,6 +31,18 @@ def queued(factory: sessionmaker[Session], count: int) -> list[int]:
     return ids
 
 
+def queued_other(factory: sessionmaker[Session]) -> int:
+    """A queued job of another assignment (``other``), after ``queued``'s user exists."""
+    with factory() as db:
+        sub = Submission(user_id="u", assignment="other", filename="s.py", stored="y.py",
+                         sha256="1" * 64)
+        db.add(sub)
+        db.flush()
+        job = queue.enqueue(db, sub).id
+        db.commit()
+    return job
+
+
 def result(score: float = 1.0) -> SubmissionResult:
     return SubmissionResult("u", "tiny", score, 2.0, (), "", "", "test", (), 0.0, "", "grade")
 
@@ -90,13 +102,8 @@ def test_recover_queues_the_jobs_of_dead_servers(factory: sessionmaker[Session])
 
 def test_a_claim_for_one_assignment_takes_only_its_jobs(factory: sessionmaker[Session]) -> None:
     (first,) = queued(factory, 1)  # a job of tiny
+    later = queued_other(factory)
     with factory() as db:
-        other = Submission(user_id="u", assignment="other", filename="s.py", stored="y.py",
-                           sha256="1" * 64)
-        db.add(other)
-        db.flush()
-        later = queue.enqueue(db, other).id
-        db.commit()
         assert queue.oldest_assignment(db) == "tiny"
         assert [j.id for j in queue.claim(db, "a:1:x", 5, 60, ["other"])] == [later]
         assert queue.oldest_assignment(db) == "tiny"
@@ -116,12 +123,7 @@ def test_the_migrations_make_exactly_the_models(factory: sessionmaker[Session],
 
 def test_a_server_claims_only_the_assignments_it_serves(factory: sessionmaker[Session]) -> None:
     tiny = queued(factory, 2)
+    other = queued_other(factory)
     with factory() as db:
-        sub = Submission(user_id="u", assignment="other", filename="s.py", stored="y.py",
-                         sha256="1" * 64)
-        db.add(sub)
-        db.flush()
-        other = queue.enqueue(db, sub).id
-        db.commit()
         assert [j.id for j in queue.claim(db, "a:1:x", 10, 60, ["tiny"])] == tiny
         assert [j.id for j in queue.claim(db, "b:2:y", 10, 60, ["other", "tinyrel"])] == [other]
