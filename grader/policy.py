@@ -80,6 +80,17 @@ class Extension:
     due: datetime | None = None
 
 
+def extension_days(text: str) -> float:
+    """A number of extension days as a person writes it ("" is 0); ValueError unless it is a
+    finite number >= 0."""
+    if not text.strip():
+        return 0.0
+    days = float(text)
+    if not 0 <= days < math.inf:
+        raise ValueError(f"{text!r} is not a number of days >= 0")
+    return days
+
+
 @dataclass(frozen=True)
 class Penalty:
     """What lateness cost one submission; ``result.json``'s ``late`` (times as ISO 8601)."""

@@ -12,7 +12,6 @@ no penalty is applied and the gradebook's notes say so: a grader must not guess.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,6 +26,7 @@ from grader.policy import (
     Extension,
     choose,
     effective_deadline,
+    extension_days,
     late_penalty,
 )
 from grader.results import SubmissionResult
@@ -167,16 +167,12 @@ def _when(text: str, deadline: Deadline, where: str, sid: str, column: str
 def roster_extension(student: Student, deadline: Deadline, where: str) -> Extension | None:
     """A roster row's extension (``extension_days``, or a ``deadline`` of their own), if any;
     GradebookError, naming ``where`` and the student, for one that cannot be read."""
-    days = 0.0
-    if student.extension_days.strip():
-        try:
-            days = float(student.extension_days)
-        except ValueError:
-            days = math.nan
-        if not 0 <= days < math.inf:
-            raise GradebookError(f"{where}: student {student.id}: extension_days "
-                                 f"{student.extension_days!r} must be a number of days >= 0 "
-                                 "(e.g. 2 or 0.5)")
+    try:
+        days = extension_days(student.extension_days)
+    except ValueError:
+        raise GradebookError(f"{where}: student {student.id}: extension_days "
+                             f"{student.extension_days!r} must be a number of days >= 0 "
+                             "(e.g. 2 or 0.5)") from None
     due = _when(student.deadline, deadline, where, student.id, "deadline")
     if not days and due is None:
         return None

@@ -12,7 +12,6 @@ schema; a time written without a zone is read in the rubric's ``timezone``.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -22,7 +21,7 @@ from sqlalchemy.orm import Session
 from grader.assignment import Assignment
 from grader.integrations.exports import Student
 from grader.integrations.lateness import roster_extension
-from grader.policy import Deadline, effective_deadline
+from grader.policy import Deadline, effective_deadline, extension_days
 from grader.policy import Extension as Granted
 from grader.service.config import UsageError
 from grader.service.models import Extension, User, iso, utcnow
@@ -52,15 +51,11 @@ class Shown:
 def parse(days: str, until: str, deadline: Deadline | None, what: str) -> Granted:
     """An extension as a person writes it (``days``, ``until``: either or both); UsageError
     starting with ``what`` (the student and assignment) says what is wrong and the fix."""
-    number = 0.0
-    if days.strip():
-        try:
-            number = float(days)
-        except ValueError:
-            number = math.nan
-        if not 0 <= number < math.inf:
-            raise UsageError(f"{what}: days {days!r} must be a number of days >= 0 (e.g. 2 or "
-                             "0.5)")
+    try:
+        number = extension_days(days)
+    except ValueError:
+        raise UsageError(f"{what}: days {days!r} must be a number of days >= 0 (e.g. 2 or "
+                         "0.5)") from None
     due = _time(until, deadline, what) if until.strip() else None
     if not number and due is None:
         raise UsageError(f"{what}: give a number of days (> 0) or a time until which it is "
