@@ -60,8 +60,9 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
     return times
 
 
-def measure(runs: int) -> tuple[dict[str, list[float]], tuple[str, ...]]:
-    zygote = Zygote(isolation=probe())
+def measure(runs: int, huge_pages: bool = True
+            ) -> tuple[dict[str, list[float]], tuple[str, ...]]:
+    zygote = Zygote(isolation=probe(), huge_pages=huge_pages)
     try:
         zygote.wait_ready()
         with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
@@ -145,16 +146,21 @@ def _only_child(pid: int | None) -> int | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
+    parser.add_argument("--huge-pages", choices=("on", "off", "both"), default="both",
+                        help="the zygote's memory in huge pages, as a batch's (on), as "
+                        "`grader check`'s (off), or one run of each, off first (default)")
     args = parser.parse_args()
-    figures, layers = measure(args.runs)
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"layers: {', '.join(layers)}")
-    print(f"load average: {load}; {args.runs} runs each; milliseconds")
-    for name, times in figures.items():
-        ordered = sorted(times)
-        p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-        print(f"  {name:<46} median {1000 * statistics.median(times):7.2f}   "
-              f"p90 {1000 * p90:7.2f}")
+    for huge in {"on": [True], "off": [False], "both": [False, True]}[args.huge_pages]:
+        figures, layers = measure(args.runs, huge)
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"zygote with huge pages: {'yes' if huge else 'no'}")
+        print(f"layers: {', '.join(layers)}")
+        print(f"load average: {load}; {args.runs} runs each; milliseconds")
+        for name, times in figures.items():
+            ordered = sorted(times)
+            p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+            print(f"  {name:<46} median {1000 * statistics.median(times):7.2f}   "
+                  f"p90 {1000 * p90:7.2f}")
 
 
 if __name__ == "__main__":

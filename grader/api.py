@@ -56,7 +56,7 @@ def check_submission(path: Path, assignment: Assignment, out: Path | None = None
     (or into ``out``). Runs with whatever isolation this machine has: it is the student's own
     code on the student's own machine."""
     sub = read_submission(path, assignment.submission_name)
-    with Grader(assignment, public_only=True) as grader:
+    with Grader(assignment, public_only=True, many=False) as grader:
         result = grader.grade(sub)
     log_internal_errors(result)
     folder = out if out is not None else (path if path.is_dir() else path.parent)

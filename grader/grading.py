@@ -51,14 +51,18 @@ class Grader:
     """Grades submissions of one assignment with workers forked from one warm zygote."""
 
     def __init__(self, assignment: Assignment, public_only: bool = False,
-                 limits: Limits | None = None, isolation: Isolation | None = None) -> None:
+                 limits: Limits | None = None, isolation: Isolation | None = None,
+                 many: bool = True) -> None:
+        """``many``: this grader will grade more than one submission (``grader check`` grades
+        one, and its zygote then skips the huge pages that make later forks cheaper)."""
         self.assignment = assignment
         self.public_only = public_only
+        self.many = many
         self.limits = limits or assignment.worker_limits(worker_limits())
         # Started first: it imports torch while this process probes the sandbox (Zygote does,
         # when given no isolation: whatever this machine can apply;
         # grader.sandbox.isolation.require gates official grading) and imports the checks.
-        self.zygote = Zygote(isolation=isolation, warmup=assignment.warmup)
+        self.zygote = Zygote(isolation=isolation, warmup=assignment.warmup, huge_pages=many)
         self.isolation = self.zygote.isolation
         self._first_fork = 0
         # The reference's values: computed once per assignment version, kept on disk.
@@ -78,7 +82,8 @@ class Grader:
         start = time.monotonic()
         if not self.zygote.alive():
             self.zygote.close()
-            self.zygote = Zygote(isolation=self.isolation, warmup=self.assignment.warmup)
+            self.zygote = Zygote(isolation=self.isolation, warmup=self.assignment.warmup,
+                                 huge_pages=self.many)
         self._first_fork = len(self.zygote.applied)
         if self.zygote.ready is None:
             # The first submission: import what the checks import (torch, say) while the

@@ -89,10 +89,13 @@ class Zygote:
     """The warm process that workers are forked from."""
 
     def __init__(self, python: str = sys.executable, isolation: Isolation | None = None,
-                 warmup: Path | None = None) -> None:
+                 warmup: Path | None = None, huge_pages: bool = False) -> None:
         """Start the zygote; it imports numpy and torch, then runs ``warmup`` (an assignment's
         ``warmup.py``: trusted code that imports and exercises what every submission will use,
-        so workers forked afterwards do not pay for it; it must load nothing secret)."""
+        so workers forked afterwards do not pay for it; it must load nothing secret).
+        ``huge_pages``: the zygote then backs its memory with huge pages before it is ready
+        (``inside/hugepages.py``: about 0.7 s of CPU once, then each fork of a worker or of a
+        check's copy costs a fifth; worth it for a zygote that serves many submissions)."""
         make_undumpable()
         # Before the zygote starts: with a delegated cgroup, this process moves to a leaf.
         self.cgroups, self.cgroups_missing = cgroups()
@@ -102,6 +105,7 @@ class Zygote:
         env = dict(ENV_ALLOWLIST, HOME=self._home, TMPDIR=self._home)
         self.proc = subprocess.Popen(
             [python, "-I", "-B", str(WORKER_SCRIPT), "zygote", str(child.fileno()),
+             *(["--huge-pages"] if huge_pages else []),
              *([str(warmup.resolve())] if warmup is not None else [])],
             pass_fds=[child.fileno()], env=env, cwd=self._home, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=self._log, start_new_session=True,

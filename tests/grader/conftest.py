@@ -23,8 +23,9 @@ from grader.sandbox.zygote import Limits, WorkerProcess, Zygote, worker_limits
 
 @pytest.fixture(scope="session")
 def zygote() -> Iterator[Zygote]:
-    """One warm zygote (it imports torch: ~2 s) shared by every sandbox test."""
-    z = Zygote()
+    """One warm zygote (it imports torch: ~2 s) shared by every sandbox test; with huge
+    pages, as a batch's zygotes are (the hostile tests run against what batches run)."""
+    z = Zygote(huge_pages=True)
     try:
         z.wait_ready()
         yield z

@@ -68,12 +68,13 @@ def _die_with_parent() -> None:
 # ---------------------------------------------------------------- zygote
 
 
-def zygote(ctl_fd: int, warmup: str | None = None) -> None:
+def zygote(ctl_fd: int, warmup: str | None = None, huge_pages: bool = False) -> None:
     """Warm up, then fork a worker for each request on the control socket.
 
     The warm-up is numpy and torch, then the assignment's ``warmup.py`` if it has one (trusted
     code run once here, so each forked worker finds e.g. ``torch.optim`` already imported);
-    nothing secret is ever loaded here.
+    nothing secret is ever loaded here. ``huge_pages``: then back the memory the warm-up
+    wrote with huge pages (``hugepages.py``: cheaper forks, for a zygote of many submissions).
     """
     _die_with_parent()
     import numpy  # noqa: F401
@@ -86,6 +87,8 @@ def zygote(ctl_fd: int, warmup: str | None = None) -> None:
     protocol = _load("protocol")  # and its parts: the encoder captures numpy and torch now
     _load("copies")
     confine = _load("confine")  # and, through it, the layers' modules and pyseccomp
+    if huge_pages:
+        _load("hugepages").collapse()
     ctl = socket.socket(fileno=ctl_fd)
     ctl.send(json.dumps({"ready": True, "torch": torch.__version__}).encode())
     while True:
@@ -356,10 +359,16 @@ def _safe_str(obj: Any) -> str:
         return "<unprintable>"
 
 
-if __name__ == "__main__":
-    if len(sys.argv) in (3, 4) and sys.argv[1] == "zygote":
-        zygote(int(sys.argv[2]), sys.argv[3] if len(sys.argv) == 4 else None)
-    elif sys.argv[1:] == ["probe"]:
+def _main(argv: list[str]) -> None:
+    flags = [a for a in argv if a.startswith("--")]
+    args = [a for a in argv if not a.startswith("--")]
+    if len(args) in (2, 3) and args[0] == "zygote" and set(flags) <= {"--huge-pages"}:
+        zygote(int(args[1]), args[2] if len(args) == 3 else None, "--huge-pages" in flags)
+    elif argv == ["probe"]:
         _load("probe").main()
     else:
-        sys.exit("usage: worker.py zygote FD [WARMUP.py] | worker.py probe")
+        sys.exit("usage: worker.py zygote FD [--huge-pages] [WARMUP.py] | worker.py probe")
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])
