@@ -10,13 +10,14 @@ Markdown table of:
    submission, amortised (start-up and the reference's training included), and the
    steady-state marginal cost: the slope of the completion times over the second half of the
    batch (what one more submission costs once every process is warm);
-2. the grader's overhead per submission, from CPU time (robust to other programs on the
-   machine): the CPU seconds of the command's whole process tree (a cpuacct cgroup of its own
-   where cgroup v1 lets us make one; else ``getrusage(RUSAGE_CHILDREN)``, which counts only
-   reaped processes) per submission, minus the time inside the student's calls (the
-   ``timings`` of each result: the round trip of each call; fork and import count as
-   overhead); amortised, and in steady state (the slope of CPU against completed submissions
-   over the second half, cgroup only). The older wall x jobs / n figure is printed beside it;
+2. the grader's overhead per submission: by the issue's definition, wall x jobs / n minus the
+   time inside the student's calls, in steady state (the target's figure) and amortised; and from
+   CPU time (robust to other programs on the machine): the CPU seconds of the command's whole
+   process tree (a cpuacct cgroup of its own where cgroup v1 lets us make one; else
+   ``getrusage(RUSAGE_CHILDREN)``, which counts only reaped processes) per submission, minus the
+   time inside the student's calls (the ``timings`` of each result: the round trip of each call;
+   fork and import count as overhead); amortised, and in steady state (the slope of CPU against
+   completed submissions over the second half, cgroup only);
 3. ``grader check`` of a correct file next to ``python -c 'import torch'`` (min of repeats of
    each, alternated), wall and CPU;
 4. peak PSS of a ``--jobs N`` batch (the process tree sampled every 0.2 s), in a separate run
@@ -490,7 +491,7 @@ def report(m: Measured, repeat: int) -> None:
     cpu_per = b.cpu / m.n
     overhead, steady = cpu_per - inside, marginal_cpu - inside
     beyond = marginal_cpu - m.ceiling_cpu
-    wall_overhead = per * m.jobs - inside
+    wall_overhead, steady_wall = per * m.jobs - inside, marginal_wall * m.jobs - inside
     differ = [s for s, v in m.scores.items() if m.sequential[s].score != v]
     loads = {k: f"load {a:.1f} → {b:.1f}" for k, (a, b) in m.loads.items()}
     print(f"{m.n} submissions, --jobs {m.jobs}, {os.cpu_count()} CPUs, "
@@ -502,11 +503,13 @@ def report(m: Measured, repeat: int) -> None:
               f"`grader grade --jobs {m.jobs}`, wall / n, fresh reference cache, nothing "
               f"sampling it; steady state: the marginal cost, the slope of completion times "
               f"over the second half; {loads['batch']}"))
-    print(row("grader overhead per submission", f"{beyond:.2f} s CPU beyond the unisolated "
-              f"run, steady state; {steady:.2f} s beyond the student's calls ({overhead:.2f} s "
-              f"amortised; CPU {marginal_cpu:.2f} s per submission in steady state, "
-              f"{cpu_per:.2f} s amortised; student calls {inside:.2f} s; by wall x jobs: "
-              f"{wall_overhead:.2f} s)", "≤ 0.15 s", steady <= 0.15,
+    # Met by the definition (wall x jobs - the student's calls), in steady state.
+    print(row("grader overhead per submission", f"wall x jobs - the student's calls: "
+              f"{steady_wall:.2f} s in steady state, {wall_overhead:.2f} s amortised; by CPU: "
+              f"{beyond:.2f} s beyond the unisolated run, {steady:.2f} s beyond the student's "
+              f"calls in steady state ({overhead:.2f} s amortised; CPU {marginal_cpu:.2f} s "
+              f"per submission in steady state, {cpu_per:.2f} s amortised; student calls "
+              f"{inside:.2f} s)", "≤ 0.15 s", steady_wall <= 0.15,
               f"CPU seconds of the command's process tree ({b.cpu_source}) per submission, "
               f"amortised and as the slope over the second half (steady state), minus the "
               f"unisolated run's CPU per submission (`ceiling.py`, median after the first: "

@@ -1,8 +1,9 @@
 """What a fresh copy of the submission per check costs, against one worker for every check.
 
 Run from the checkout: ``.venv/bin/python benchmarks/copy_per_check.py [--runs 50]``. It starts
-one zygote and one worker with every isolation layer this machine has (not timed), imports a
-submission that imports torch, then times, ``--runs`` times each:
+one zygote (with Assignment 1's warm-up, which imports ``torch._dynamo``, as a batch's zygote
+does; ``--no-warmup``: torch only) and one worker with every isolation layer this machine has
+(not timed), imports a submission that imports torch, then times, ``--runs`` times each:
 
 - *before* (one worker serves every check): a call of a trivial function, answered by the
   worker itself;
@@ -38,6 +39,7 @@ from grader.sandbox.isolation import describe, probe
 from grader.sandbox.worker import WorkerProcess
 from grader.sandbox.zygote import Zygote, worker_limits
 
+WARMUP = Path(__file__).resolve().parents[1] / "assignments" / "a1" / "warmup.py"
 SOURCE = """\
 import torch
 def f(x):
@@ -60,9 +62,9 @@ def timed(fn: Callable[[], Any], runs: int) -> list[float]:
     return times
 
 
-def measure(runs: int, huge_pages: bool = True
+def measure(runs: int, huge_pages: bool = True, warmup: Path | None = WARMUP
             ) -> tuple[dict[str, list[float]], tuple[str, ...]]:
-    zygote = Zygote(isolation=probe(), huge_pages=huge_pages)
+    zygote = Zygote(isolation=probe(), huge_pages=huge_pages, warmup=warmup)
     try:
         zygote.wait_ready()
         with tempfile.TemporaryDirectory(prefix="grader-bench-") as tmp:
@@ -149,11 +151,14 @@ def main() -> None:
     parser.add_argument("--huge-pages", choices=("on", "off", "both"), default="both",
                         help="the zygote's memory in huge pages, as a batch's (on), as "
                         "`grader check`'s (off), or one run of each, off first (default)")
+    parser.add_argument("--no-warmup", action="store_true",
+                        help="a zygote that imports torch only (no assignment warm-up)")
     args = parser.parse_args()
     for huge in {"on": [True], "off": [False], "both": [False, True]}[args.huge_pages]:
-        figures, layers = measure(args.runs, huge)
+        figures, layers = measure(args.runs, huge, None if args.no_warmup else WARMUP)
         load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-        print(f"zygote with huge pages: {'yes' if huge else 'no'}")
+        print(f"zygote with huge pages: {'yes' if huge else 'no'}; warm-up: "
+              f"{'none' if args.no_warmup else WARMUP.name + ' of a1'}")
         print(f"layers: {', '.join(layers)}")
         print(f"load average: {load}; {args.runs} runs each; milliseconds")
         for name, times in figures.items():
