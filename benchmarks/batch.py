@@ -23,7 +23,9 @@ Markdown table of:
 4. peak PSS of a ``--jobs N`` batch (the process tree sampled every 0.2 s), in a separate run
    of ``--memory-n`` submissions with the reference cache the timed batch filled (as every
    batch but the first of an assignment version finds it): the sampler reads ``smaps_rollup``
-   of every process, which costs CPU, so it never runs during a timed batch;
+   of every process, which costs CPU, so it never runs during a timed batch; beside it, the
+   peak drop of the machine's ``MemAvailable`` (read every 0.05 s), which needs no sum over
+   processes and is exact when nothing else runs;
 5. sandboxed against unisolated: ``--jobs 1`` over a sample, per submission, against the same
    checks in one process without isolation (``ceiling.py``).
 
@@ -103,6 +105,10 @@ class Memory:
     forked), its largest shared set once: what the pages cost. The PSS sum is read process by
     process while copies fork and exit every few ms, so a shared page's divisor changes under
     it (a zygote read before its copies fork counts its pages almost whole), and it reads high."""
+    system: int = 0
+    """Peak drop of the machine's MemAvailable below its level just before the batch: what the
+    batch's pages cost the machine, read directly (every 0.05 s), kernel structures included;
+    anything else running on the machine counts too, so it is exact on an idle machine only."""
 
     def breakdown(self) -> str:
         return ", ".join(f"{kind} {n} x {pss / n / 2**20:.0f} MiB"
@@ -171,6 +177,15 @@ def _sample(pid: int, memory: Memory, stop: threading.Event) -> None:
         memory.largest = max([memory.largest, *rss])
         memory.samples += 1
         memory.pids.update(pids)
+
+
+def mem_available() -> int:
+    return _kib("/proc/meminfo", "MemAvailable:")
+
+
+def _sample_system(baseline: int, memory: Memory, stop: threading.Event) -> None:
+    while not stop.wait(0.05):
+        memory.system = max(memory.system, baseline - mem_available())
 
 
 def _unique(pids: list[int], cmds: list[bytes]) -> int:
@@ -315,6 +330,7 @@ def run_batch(paths: list[Path], out: Path, jobs: int, memory: bool = False,
         cache = out.parent / "cache"
         shutil.rmtree(cache, ignore_errors=True)
     batch, meter, stop = Batch(len(paths)), CpuMeter(), threading.Event()
+    baseline = mem_available()
     start = time.perf_counter()
     proc = subprocess.Popen([*GRADER, "grade", "-a", str(A1), "--quiet", "--force",
                              "--jobs", str(jobs), "--out", str(out), *map(str, paths)],
@@ -323,14 +339,17 @@ def run_batch(paths: list[Path], out: Path, jobs: int, memory: bool = False,
                             preexec_fn=meter.join)
     if memory:
         batch.memory = Memory()
-        watch = threading.Thread(target=_sample, args=(proc.pid, batch.memory, stop))
+        watches = [threading.Thread(target=_sample, args=(proc.pid, batch.memory, stop)),
+                   threading.Thread(target=_sample_system, args=(baseline, batch.memory, stop))]
     else:
-        watch = threading.Thread(target=_poll, args=(out, meter, start, batch, stop))
-    watch.start()
+        watches = [threading.Thread(target=_poll, args=(out, meter, start, batch, stop))]
+    for watch in watches:
+        watch.start()
     _, err = proc.communicate()
     batch.wall = time.perf_counter() - start
     stop.set()
-    watch.join()
+    for watch in watches:
+        watch.join()
     batch.cpu, batch.cpu_source = meter.seconds(), meter.source
     batch.progress.append((batch.wall, len(paths), batch.cpu))
     meter.close()
@@ -528,7 +547,9 @@ def report(m: Measured, repeat: int) -> None:
               f"every 0.2 s ({m.memory.samples} samples, {len(m.memory.pids)} processes; "
               f"largest {m.memory.largest / 2**20:.0f} MiB RSS; PSS at the peak: "
               f"{m.memory.breakdown()}; private pages plus each zygote family's shared "
-              f"pages once: {m.memory.unique / 2**30:.2f} GiB at most); {loads['memory']}"))
+              f"pages once: {m.memory.unique / 2**30:.2f} GiB at most; the machine's "
+              f"MemAvailable at most {m.memory.system / 2**30:.2f} GiB below its level before "
+              f"the batch); {loads['memory']}"))
     ratio = m.one_core[0] / m.one_core[1]
     steady_seq = statistics.median(r.execution_time for r in m.sequential.values())
     print(row("sandboxed against unisolated, per submission", f"{m.one_core[0]:.2f} s against "

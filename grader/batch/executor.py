@@ -46,7 +46,8 @@ class InProcess:
     def run(self, todo: Todo, emit: Emit, tick: Tick) -> None:
         if not todo:
             return
-        with Grader(self.assignment) as grader:
+        # One submission: its forks would not pay back the zygote's huge pages (Grader.many).
+        with Grader(self.assignment, many=len(todo) > 1) as grader:
             for index, sub in todo:
                 emit(index, grade_one(grader, sub))
 
