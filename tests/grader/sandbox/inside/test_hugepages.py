@@ -70,3 +70,28 @@ def test_grader_check_starts_its_zygote_without_huge_pages(monkeypatch, a1_dir, 
                                           load_assignment(a1_dir))
     assert asked == [False] and result.score == result.max_score
     assert zygote_module.Zygote is Zygote  # only the grader's own reference was replaced
+
+
+def test_an_in_process_batch_of_one_skips_huge_pages(monkeypatch):
+    from grader.batch import executor
+
+    asked = []
+
+    class Recording:
+        def __init__(self, assignment, many: bool = True) -> None:
+            asked.append(many)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def grade(self, sub):
+            return sub
+
+    monkeypatch.setattr(executor, "Grader", Recording)
+    emitted = []
+    for todo in ([(0, "one")], [(0, "a"), (1, "b")]):
+        executor.InProcess(None).run(todo, lambda i, r: emitted.append(r), lambda: None)
+    assert asked == [False, True] and emitted == ["one", "a", "b"]
