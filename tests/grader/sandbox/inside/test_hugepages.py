@@ -50,6 +50,8 @@ def test_a_zygote_for_many_submissions_backs_its_memory_with_huge_pages(zygote):
     release = tuple(int(x) for x in os.uname().release.split(".")[:2])
     if release < (6, 1):
         pytest.skip(f"MADV_COLLAPSE needs Linux 6.1; this is {os.uname().release}")
+    if not Path("/sys/kernel/mm/transparent_hugepage").is_dir():
+        pytest.skip("this kernel was built without transparent huge pages")
     zygote.wait_ready()
     assert _anon_huge_bytes(zygote.proc.pid) >= 64 * MIB
 
