@@ -9,7 +9,9 @@ and once per check (the copies fork from the worker, which inherits the zygote's
 the same fork then takes 2 ms, 7 ms with exit and wait. A write after a fork splits only the
 2 MiB entry it falls in and copies its one 4 KiB page, as before, so copies stay as cheap to
 run. Collapsing costs about 0.7 s of CPU once, which pays off from the second submission a
-zygote serves; ``grader check`` (one submission) skips it.
+zygote serves; ``grader check`` (one submission) skips it. It costs memory all the same: a
+``--jobs 2`` A1 batch's peak, read from the machine's MemAvailable, rose by 0.1 to 0.2 GiB
+(README, Speed; not explained).
 
 Best effort: where the kernel cannot (older than 6.1, not Linux, no free huge page) the
 memory stays as it was and forks cost what they did.
